@@ -145,14 +145,14 @@ def class_labels(name: str, y: object, num_classes: int | None) -> np.ndarray:
         frac = y != np.round(y)
         if frac.any():
             raise ValueError(
-                f"{name} must be integer labels, got the non-integral value {y[frac][0]!r}"
+                f"{name} must be integer labels, got the non-integral value {y[frac][0].item()!r}"
             )
     elif y.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integer labels, got dtype {y.dtype}")
     if y.size:
         lo, hi = y.min(), y.max()
         if lo < 0:
-            raise ValueError(f"{name} must be labels in [0, {num_classes}), got {lo!r}")
+            raise ValueError(f"{name} must be labels in [0, {num_classes}), got {lo.item()!r}")
         if num_classes is not None and hi >= num_classes:
-            raise ValueError(f"{name} must be labels in [0, {num_classes}), got {hi!r}")
+            raise ValueError(f"{name} must be labels in [0, {num_classes}), got {hi.item()!r}")
     return y.astype(np.intp, copy=False)

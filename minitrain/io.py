@@ -36,6 +36,7 @@ def atomic_write_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes owner-only files; a checkpoint is an ordinary file
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
             f.flush()
@@ -74,9 +75,12 @@ def read_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"no such file: {str(path)!r}")
+    # np.load takes anything that is not a zip for a .npy or a pickle: check the kind first.
+    if not zipfile.is_zipfile(p):
+        raise ValueError(f"{str(path)!r} is not a readable .npz file: it is not a zip archive")
     try:
         with np.load(p, allow_pickle=False) as data:
-            return {key: data[key] for key in data.files}
+            arrays = {key: data[key] for key in data.files}
     except ValueError as err:
         if "pickle" in str(err).lower():
             raise ValueError(
@@ -86,6 +90,13 @@ def read_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
         raise ValueError(f"{str(path)!r} is not a readable .npz file: {err}") from None
     except (OSError, EOFError, zipfile.BadZipFile) as err:
         raise ValueError(f"{str(path)!r} is not a readable .npz file: {err}") from None
+    # A zip member that is not a .npy file comes back as raw bytes.
+    for key, value in arrays.items():
+        if not isinstance(value, np.ndarray):
+            raise ValueError(
+                f"{str(path)!r} is not a readable .npz file: entry {key!r} is not a .npy array"
+            )
+    return arrays
 
 
 def json_array(obj: Any) -> np.ndarray:

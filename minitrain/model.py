@@ -233,7 +233,9 @@ class Sequential:
 
     @staticmethod
     def _check_from_logits(loss: losses.Loss, ends_in_softmax: bool) -> None:
-        if not isinstance(loss, losses.CategoricalCrossentropy | losses.SparseCategoricalCrossentropy):
+        if not isinstance(
+            loss, losses.CategoricalCrossentropy | losses.SparseCategoricalCrossentropy
+        ):
             return
         name = type(loss).__name__
         if ends_in_softmax and loss.from_logits:

@@ -129,7 +129,7 @@ def load_model(path: str | os.PathLike[str]) -> Sequential:
                 losses.from_config(c["loss"]),
                 metrics=c["metrics"],
             )
-    except (KeyError, TypeError, ValueError) as err:
+    except (AttributeError, KeyError, TypeError, ValueError) as err:  # JSON of the wrong shape
         raise ValueError(f"{where} has a broken '__config__': {err}") from None
     weights, opt = _split(arrays)
     _apply(model, where, weights, opt if model.optimizer is not None else None)
@@ -172,9 +172,15 @@ def load_training_state(model: Sequential, path: str | os.PathLike[str]) -> dict
     state = from_json_array(arrays["__training__"], where)
     weights, opt = _split(arrays)
     rngs = state["rng"]
-    own = {str(i) for i, layer in enumerate(model.layers) if getattr(layer, "rng", None) not in (None, model.rng)}
+    own = {
+        str(i)
+        for i, layer in enumerate(model.layers)
+        if getattr(layer, "rng", None) not in (None, model.rng)
+    }
     if set(rngs) - {"model"} != own:
-        raise ValueError(f"{where} holds generator states for layers {sorted(rngs)}, expected {sorted(own)}")
+        raise ValueError(
+            f"{where} holds generator states for layers {sorted(rngs)}, expected {sorted(own)}"
+        )
     _apply(model, where, weights, opt if model.optimizer is not None else None)
     model.rng.bit_generator.state = rngs["model"]
     for key in own:
