@@ -36,15 +36,17 @@ class _GradMode:
     """Set grad mode to ``_enabled`` inside a ``with`` block or a decorated call."""
 
     _enabled: bool
+    _saved: dict[int, list[bool]]  # thread id -> the states to restore, innermost last
 
     def __enter__(self) -> None:
         # A stack, not one slot: the same instance may be entered again (recursion).
-        self._saved = getattr(self, "_saved", [])
-        self._saved.append(is_grad_enabled())
+        # One stack per thread: it may also be entered from several threads at once.
+        saved = self.__dict__.setdefault("_saved", {})
+        saved.setdefault(threading.get_ident(), []).append(is_grad_enabled())
         _set_grad_enabled(self._enabled)
 
     def __exit__(self, *exc: object) -> None:
-        _set_grad_enabled(self._saved.pop())
+        _set_grad_enabled(self._saved[threading.get_ident()].pop())
 
     def __call__(self, func: F) -> F:
         @functools.wraps(func)

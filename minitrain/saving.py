@@ -152,7 +152,12 @@ def _rng_states(model: Sequential) -> dict[str, Any]:
 def save_training_state(model: Sequential, path: str | os.PathLike[str], meta: dict) -> None:
     """Everything a resumed ``fit`` needs to continue bit-identically."""
     arrays = {**model._state_arrays(), **_optimizer_arrays(model)}
-    arrays["__training__"] = json_array({"meta": meta, "rng": _rng_states(model)})
+    training: dict[str, Any] = {"meta": meta, "rng": _rng_states(model)}
+    opt = model.optimizer
+    if opt is not None and not callable(opt._learning_rate):
+        # A float rate may have been changed mid-run (ReduceLROnPlateau): keep it too.
+        training["learning_rate"] = opt.learning_rate
+    arrays["__training__"] = json_array(training)
     progress = getattr(model, "_fit_progress", None)
     if progress:
         if progress["order"] is not None:
@@ -182,6 +187,8 @@ def load_training_state(model: Sequential, path: str | os.PathLike[str]) -> dict
             f"{where} holds generator states for layers {sorted(rngs)}, expected {sorted(own)}"
         )
     _apply(model, where, weights, opt if model.optimizer is not None else None)
+    if "learning_rate" in state and model.optimizer is not None:
+        model.optimizer.learning_rate = state["learning_rate"]
     model.rng.bit_generator.state = rngs["model"]
     for key in own:
         model.layers[int(key)].rng.bit_generator.state = rngs[key]
