@@ -204,6 +204,13 @@ class Dense(Layer):
     def output_width(self, in_width: int) -> int:
         return self.out_features
 
+    def __repr__(self) -> str:
+        extra = "" if self.use_bias else ", use_bias=False"
+        extra += "" if self.init == "he_uniform" else f", init={self.init!r}"
+        dtype = self.params["W"].dtype
+        extra += "" if dtype == np.float32 else f", dtype={dtype.name}"
+        return f"Dense({self.in_features}, {self.out_features}{extra})"
+
     def get_config(self) -> dict[str, Any]:
         return {
             "in_features": self.in_features,

@@ -57,6 +57,7 @@ def test_early_stopping_stops_an_overfitting_run_and_restores_the_best_weights()
     assert history.history["loss"][-1] < history.history["loss"][0]
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow is the point
 def test_terminate_on_nan_stops_a_diverging_run_in_its_first_epoch():
     x, y = mt.data.make_spirals(n_per_class=100, seed=1)
     model = mt.MLP([2, 32, 3], seed=0)
