@@ -10,7 +10,7 @@ fires the Keras callback suite in Keras order. Read the modules in this order:
 >>> model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
 """
 
-from . import callbacks, data, grad_mode, layers, losses, metrics, optimizers, schedules
+from . import callbacks, data, grad_mode, layers, losses, metrics, optimizers, plot, schedules
 from .callbacks import (
     BackupAndRestore,
     Callback,
@@ -51,6 +51,7 @@ __all__ = [
     "losses",
     "metrics",
     "optimizers",
+    "plot",
     "schedules",
     "BackupAndRestore",
     "Callback",
