@@ -24,8 +24,8 @@ from .callbacks import (
     ReduceLROnPlateau,
     TerminateOnNaN,
 )
-from .gradcheck import gradcheck
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
+from .gradcheck import gradcheck
 from .layers import BatchNorm, Dense, Dropout, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .losses import CategoricalCrossentropy, MeanSquaredError, SparseCategoricalCrossentropy
 from .model import MLP, NotCompiledError, Sequential
