@@ -42,12 +42,15 @@ def atomic_write_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, p)
-    except BaseException:
+    except BaseException as err:
         # Whatever went wrong (no space, KeyboardInterrupt), the old file stays as it was.
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(err, OSError) and err.errno is not None and err.filename is None:
+            # A failed write or fsync names no file ("No space left on device"): name ours.
+            err.filename = str(p)
         raise
     _fsync_dir(p.parent)
 
@@ -88,7 +91,8 @@ def read_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
                 "so the file is refused"
             ) from None
         raise ValueError(f"{str(path)!r} is not a readable .npz file: {err}") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as err:
+    except (OSError, EOFError, zipfile.BadZipFile, MemoryError) as err:
+        # MemoryError: a header claiming a huge shape ("Unable to allocate 4.00 TiB").
         raise ValueError(f"{str(path)!r} is not a readable .npz file: {err}") from None
     # A zip member that is not a .npy file comes back as raw bytes.
     for key, value in arrays.items():
@@ -107,4 +111,10 @@ def json_array(obj: Any) -> np.ndarray:
 def from_json_array(arr: np.ndarray, what: str) -> Any:
     if arr.dtype.kind != "U" or arr.ndim != 0:
         raise ValueError(f"{what} must be a JSON string, got an array of dtype {arr.dtype}")
-    return json.loads(str(arr))
+    try:
+        return json.loads(str(arr))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{what} is not valid JSON: {err}") from None
+    except RecursionError:
+        # A crafted "[[[[...]]]]" exhausts the parser's stack: a bad file, not a crash.
+        raise ValueError(f"{what} is not valid JSON: nested too deeply") from None

@@ -413,8 +413,13 @@ class BatchNorm(Layer):
                     "BatchNorm in training mode needs a batch of at least 2 samples to "
                     f"estimate a variance, got a batch of {n} (call eval() for single samples)"
                 )
-            mu = x.mean(axis=0)
-            x_hat = x - mu
+            # Centre on the first sample before averaging: a constant column then has
+            # x - x[0] = 0 exactly, so x_hat = 0 and y = beta, whereas mean(x) may be
+            # an ulp off, which 1 / sqrt(eps) would blow up (to 0.68 for 9930.077 in float32).
+            x_hat = x - x[0]
+            shift = x_hat.mean(axis=0)
+            x_hat -= shift
+            mu = x[0] + shift
             var = np.einsum("nf,nf->f", x_hat, x_hat) / n  # biased, without a squared temporary
             inv_std = 1 / np.sqrt(var + self.eps)
             x_hat *= inv_std

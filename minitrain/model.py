@@ -317,6 +317,8 @@ class Sequential:
 
         See ``minitrain.training.fit`` for the loop and ``minitrain.callbacks``
         for the hook order. Returns the ``History`` (also kept on ``self.history``).
+        Any real ``x`` (bool, integer, float16, float32 or float64) is cast once to
+        the parameters' dtype; complex, string and object arrays are a ``TypeError``.
         """
         return training.fit(
             self,
@@ -345,7 +347,9 @@ class Sequential:
 
         Returns the loss alone without metrics, else ``[loss, *metrics]``, or
         ``{"loss": ..., <metric>: ...}`` with ``return_dict=True``. The previous
-        mode of every layer is restored.
+        mode of every layer is restored. Any real ``x`` (bool, integer, float16,
+        float32 or float64) is cast once to the parameters' dtype; complex, string
+        and object arrays are a ``TypeError``.
         """
         self._require_compiled("evaluate")
         batch_size = _checks.positive_int("batch_size", batch_size)
@@ -362,10 +366,11 @@ class Sequential:
     def predict(self, x: np.ndarray, *, batch_size: int = 32, verbose: int | str = 0) -> np.ndarray:
         """Outputs for ``x`` of shape ``(N, in)``, in batches, in eval mode under ``no_grad``.
 
-        Each batch is cast to the parameters' dtype as it is taken, and no layer
-        keeps a cache, so the extra memory is one batch's activations plus the
-        output. Every layer's previous mode is restored; BatchNorm running
-        statistics are left unchanged.
+        Any real ``x`` (bool, integer, float16, float32 or float64) is cast once to
+        the parameters' dtype (complex, string and object arrays are a ``TypeError``):
+        each batch as it is taken, and no layer keeps a cache, so the extra memory
+        is one batch's activations plus the output. Every layer's previous mode is
+        restored; BatchNorm running statistics are left unchanged.
         """
         batch_size = _checks.positive_int("batch_size", batch_size)
         training.check_verbose(verbose)

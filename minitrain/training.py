@@ -201,7 +201,7 @@ def fit(
                 means = RunningMeans(names)
             # Kept on the model so that a backup taken mid-epoch can resume it exactly.
             model._fit_progress = {"order": order, "means": means}
-            updated = False
+            updated = first_step > 0  # a resumed epoch made updates before its backup
             for step in range(first_step, steps):
                 cbs.on_train_batch_begin(step)
                 rows = slice(step * batch_size, (step + 1) * batch_size)
