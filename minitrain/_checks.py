@@ -112,9 +112,12 @@ def finite(name: str, x: np.ndarray) -> None:
     """Raise naming the first row of ``x`` that holds a NaN or an infinity."""
     if x.dtype.kind != "f":
         return
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(x.sum()):  # no temporary the size of x; NaN and inf spoil the sum
+            return
     ok = np.isfinite(x)
     if ok.all():
-        return
+        return  # the sum overflowed, every value is finite
     bad = ~ok.reshape(len(x), -1).all(axis=1)
     row = int(np.argmax(bad))
     raise ValueError(f"{name} must be finite, got NaN or inf in row {row}: {x[row]!r}")
