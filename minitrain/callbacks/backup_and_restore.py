@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .._checks import describe, is_int
-from .base import Callback
+from .base import BatchCounter, Callback
 
 BACKUP_NAME = "training_state.npz"
 
@@ -73,7 +73,7 @@ class BackupAndRestore(Callback):
         self.delete_checkpoint = bool(delete_checkpoint)
         self._history: dict[str, list[Any]] = {}
         self._epoch = 0
-        self._batches_since_save = 0
+        self._batches = BatchCounter(save_freq)
 
     @property
     def backup_path(self) -> Path:
@@ -82,7 +82,7 @@ class BackupAndRestore(Callback):
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._history = {}
-        self._batches_since_save = 0
+        self._batches.reset()
         if not self.backup_path.exists():
             return
         meta = self.model._load_training_state(self.backup_path)
@@ -104,11 +104,7 @@ class BackupAndRestore(Callback):
         self._epoch = epoch
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        if self.save_freq == "epoch":
-            return
-        self._batches_since_save += 1
-        if self._batches_since_save >= self.save_freq:
-            self._batches_since_save = 0
+        if self._batches.step():
             self._save(epoch=self._epoch, step=batch + 1)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:

@@ -128,3 +128,28 @@ def overrides(callback: Callback, *hooks: str) -> bool:
         if getattr(type(callback), hook) is not getattr(Callback, hook):
             return True
     return False
+
+
+class BatchCounter:
+    """When an int ``save_freq`` is due: counts training batches across epochs, as
+    Keras does, restarting with each ``fit`` (``reset`` in ``on_train_begin``).
+
+    ``save_freq="epoch"`` is never due after a batch.
+    """
+
+    def __init__(self, save_freq: str | int) -> None:
+        self.save_freq = save_freq
+        self.seen = 0
+
+    def reset(self) -> None:
+        self.seen = 0
+
+    def step(self) -> bool:
+        """Count one batch; True when a save is due."""
+        if self.save_freq == "epoch":
+            return False
+        self.seen += 1
+        if self.seen < self.save_freq:
+            return False
+        self.seen = 0
+        return True

@@ -9,6 +9,7 @@ from typing import Any
 
 from .._checks import describe, is_int, real_in_range
 from ..io import check_npz_path
+from .base import BatchCounter
 from .monitor import MonitorCallback
 
 
@@ -92,22 +93,18 @@ class ModelCheckpoint(MonitorCallback):
         self.save_weights_only = bool(save_weights_only)
         self.save_freq = save_freq
         self.best: float | None = initial_value_threshold
-        self._batches_since_save = 0
+        self._batches = BatchCounter(save_freq)
         self._epoch = 0
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         # Not `best`: it is kept across fit calls, as in Keras.
-        self._batches_since_save = 0
+        self._batches.reset()
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch = epoch
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        if self.save_freq == "epoch":
-            return
-        self._batches_since_save += 1
-        if self._batches_since_save >= self.save_freq:
-            self._batches_since_save = 0
+        if self._batches.step():
             self._save(self._epoch, batch, logs or {})
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
