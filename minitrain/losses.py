@@ -133,7 +133,9 @@ class Loss:
         t, p = self._check(y_true, y_pred)
         return self.value_and_gradient(t, p)[1]
 
-    def prepare_targets(self, y: np.ndarray, num_outputs: int, dtype: Any) -> np.ndarray:
+    def prepare_targets(
+        self, y: np.ndarray, num_outputs: int, dtype: Any, *, name: str = "y"
+    ) -> np.ndarray:
         """Check a whole target array once, in the form the hot paths expect.
 
         Parameters
@@ -144,6 +146,8 @@ class Loss:
             Width ``C`` of the predictions.
         dtype : float32 or float64
             Dtype of the predictions; float targets are cast to it.
+        name : str
+            The argument named in error messages.
 
         Returns
         -------
@@ -154,7 +158,7 @@ class Loss:
         """
         num_outputs = _checks.positive_int("num_outputs", num_outputs)
         dtype = _checks.float_dtype("dtype", dtype)
-        return self._targets("y", y, num_outputs, dtype)
+        return self._targets(name, y, num_outputs, dtype)
 
     def value(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         """The loss from prepared targets; no checks."""

@@ -65,6 +65,8 @@ class Sequential:
         self.history: Any = None
         self.stop_training = False
         self._resume: dict[str, Any] | None = None
+        # The epoch in progress during fit (shuffle order, running means), for backups.
+        self._fit_progress: dict[str, Any] | None = None
 
     def _common_dtype(self) -> np.dtype:
         dtypes = {p.dtype for layer in self.layers for p in layer.params.values()}
@@ -153,11 +155,7 @@ class Sequential:
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Copies of every param and buffer, keyed ``"{layer index}.{name}"``."""
-        return {
-            f"{i}.{name}": value.copy()
-            for i, layer in enumerate(self.layers)
-            for name, value in (*layer.params.items(), *layer.buffers.items())
-        }
+        return {key: value.copy() for key, value in self._state_arrays().items()}
 
     def _state_arrays(self) -> dict[str, np.ndarray]:
         """The live arrays behind ``state_dict`` (no copies)."""
@@ -267,14 +265,12 @@ class Sequential:
             raise TypeError(f"{y_name} must be a NumPy array, got {_checks.describe(y)}")
         _checks.same_length(x_name, x, y_name, y)
         _checks.finite(x_name, x)
-        width = self.output_width if self.output_width is not None else x.shape[1]
-        try:
-            y = self.loss.prepare_targets(y, width, self.dtype)
-        except (ValueError, TypeError) as err:
-            if y_name == "y":
-                raise
-            raise type(err)(str(err).replace("y ", f"{y_name} ", 1)) from None
+        y = self.loss.prepare_targets(y, self._output_width(x), self.dtype, name=y_name)
         return x, y
+
+    def _output_width(self, x: np.ndarray) -> int:
+        """Width of the output for ``x``: a model of activations alone keeps its input's."""
+        return self.output_width if self.output_width is not None else x.shape[1]
 
     # ------------------------------------------------------- one training step
 
@@ -375,11 +371,9 @@ class Sequential:
         batch_size = _checks.positive_int("batch_size", batch_size)
         training.check_verbose(verbose)
         x = _checks.array_2d("x", x, width=self.input_width)
+        out = np.empty((len(x), self._output_width(x)), dtype=self.dtype)
         with training.eval_mode(self), no_grad():
-            first = self._forward(x[:batch_size].astype(self.dtype, copy=False))
-            out = np.empty((len(x), first.shape[1]), dtype=first.dtype)
-            out[: len(first)] = first
-            for start in range(batch_size, len(x), batch_size):
+            for start in range(0, len(x), batch_size):
                 xb = x[start : start + batch_size].astype(self.dtype, copy=False)
                 out[start : start + len(xb)] = self._forward(xb)
         return out

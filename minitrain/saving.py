@@ -168,7 +168,7 @@ def save_training_state(model: Sequential, path: str | os.PathLike[str], meta: d
             # A float rate may have been changed mid-run (ReduceLROnPlateau): keep it too.
             training["learning_rate"] = opt.learning_rate
     arrays["__training__"] = json_array(training)
-    progress = getattr(model, "_fit_progress", None)
+    progress = model._fit_progress
     if progress:
         if progress["order"] is not None:
             arrays["fit/order"] = progress["order"]

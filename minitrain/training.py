@@ -101,22 +101,20 @@ def evaluate_arrays(
     callbacks: CallbackList | None = None,
 ) -> dict[str, float]:
     """Loss and metrics over checked data, in batches, in eval mode under no_grad."""
+    if callbacks is None:
+        callbacks = CallbackList(None, model=model, add_history=False)
     means = RunningMeans(_metric_names(model))
     with eval_mode(model), no_grad():
-        if callbacks is not None:
-            callbacks.on_test_begin()
+        callbacks.on_test_begin()
         for step, start in enumerate(range(0, len(x), batch_size)):
-            if callbacks is not None:
-                callbacks.on_test_batch_begin(step)
+            callbacks.on_test_batch_begin(step)
             xb, yb = x[start : start + batch_size], y[start : start + batch_size]
             y_pred = model._forward(xb)
             values = [model.loss.value(yb, y_pred), *(m(yb, y_pred) for m in model.metrics)]
             means.update(values, len(xb))
-            if callbacks is not None:
-                callbacks.on_test_batch_end(step, means.logs())
+            callbacks.on_test_batch_end(step, means.logs())
         logs = means.logs()
-        if callbacks is not None:
-            callbacks.on_test_end(logs)
+        callbacks.on_test_end(logs)
     return logs
 
 
@@ -242,7 +240,7 @@ def _resume_point(
     done = len(next(iter(history.values()), []))
     cbs.history.history = history
     cbs.history.epoch = list(range(epoch - done, epoch))
-    progress = getattr(model, "_fit_progress", None) or {}
+    progress = model._fit_progress or {}
     means = RunningMeans(names)
     if step > 0 and progress.get("means") is not None:
         means = progress["means"]
