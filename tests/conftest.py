@@ -28,3 +28,7 @@ _COMMON = {
 settings.register_profile("ci", max_examples=200, derandomize=True, database=None, **_COMMON)
 settings.register_profile("thorough", max_examples=2000, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# Keras is the live oracle for fit, callbacks, losses, metrics and schedules, on its torch
+# backend; the backend is chosen once, before any test imports keras.
+os.environ.setdefault("KERAS_BACKEND", "torch")
