@@ -23,7 +23,7 @@ def keras():
 
 
 def torch():
-    """The ``torch`` module, in float64 by default for the cross-checks' tolerances."""
+    """The ``torch`` module (CPU build)."""
     import torch as torch_module
 
     return torch_module
