@@ -9,8 +9,9 @@ error in the package reads alike::
 
 from __future__ import annotations
 
+import difflib
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -159,3 +160,18 @@ def class_labels(name: str, y: object, num_classes: int | None) -> np.ndarray:
         if num_classes is not None and hi >= num_classes:
             raise ValueError(f"{name} must be labels in [0, {num_classes}), got {hi.item()!r}")
     return y.astype(np.intp, copy=False)
+
+
+def no_unknown_keywords(function: str, unknown: Mapping[str, object], valid: Iterable[str]) -> None:
+    """A ``TypeError`` for the first unknown keyword, naming the closest valid one.
+
+    Keras users type ``fit(epoch=10)``; Python's own message stops at "unexpected
+    keyword argument", this one says what to write instead.
+    """
+    if not unknown:
+        return
+    name = next(iter(unknown))
+    valid = sorted(valid)
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; valid keywords: {', '.join(valid)}"
+    raise TypeError(f"{function}() got an unexpected keyword argument {name!r}{hint}")
