@@ -131,6 +131,10 @@ class Sequential:
 
     def named_parameters(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
         """``(key, param, grad)`` for every parameter, keyed ``"{layer index}.{name}"``."""
+        return self._param_slots()
+
+    def _param_slots(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """``(key, param, grad)`` for every parameter: what an optimizer updates."""
         return [
             (f"{i}.{name}", p, layer.grads[name])
             for i, layer in enumerate(self.layers)
