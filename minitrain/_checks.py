@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import difflib
 import numbers
+import os
+import sys
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -175,3 +177,20 @@ def no_unknown_keywords(function: str, unknown: Mapping[str, object], valid: Ite
     close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else f"; valid keywords: {', '.join(valid)}"
     raise TypeError(f"{function}() got an unexpected keyword argument {name!r}{hint}")
+
+
+def caller_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the user's line, outside minitrain.
+
+    Call it in the function that calls ``warnings.warn``: it counts the frames from
+    there up to the first one whose file is not in the minitrain package, so a
+    warning issued deep in ``fit`` (a callback, the data iterator) names the line
+    of the user's ``fit(...)`` call, wherever the warning is raised from.
+    """
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame = frame.f_back
+        level += 1
+    return level
