@@ -36,9 +36,19 @@ so the rounding error of ``f``, about ``machine_eps * |f|``, is magnified by
 ``1 / eps``. In float64 (``machine_eps ~ 1e-16``) with ``eps = 1e-6`` that is
 about ``1e-10``, next to a truncation error of about ``eps**2 = 1e-12``. In
 float32 (``machine_eps ~ 1e-7``) no ``eps`` makes both small. So the check runs
-on a float64 deep copy of the model (params, grads and buffers cast); the model
-itself is never touched: its params, buffers, generators and train/eval mode
-are exactly as they were.
+on float64 copies of the params, grads and buffers.
+
+The very objects given
+----------------------
+The check runs the layers it is given, not copies of them: a layer whose
+``backward`` (or ``forward``) was replaced on the instance, say by a student
+trying their own, is checked with that method, even when it refers to the
+layer by name. For the time of the check, each layer (and each layer held in
+one of its attributes, like ``Dense.activation``) holds float64 copies of its
+arrays in its dicts; afterwards everything is put back: the very same arrays,
+untouched, in ``params``, ``grads`` and ``buffers``, every attribute of the
+instance (cache, mode, counters) as it was, and the state of every generator.
+So the float32 model itself is never cast, and nothing of the check remains.
 
 Why this relative error
 -----------------------
@@ -56,20 +66,23 @@ rounding noise by rounding noise. ``1e-12`` only avoids ``0 / 0`` when every gra
 
 Layers with side effects
 ------------------------
-Every evaluation of ``f`` must see the same function. So, in the copy, the
-buffers and the state of every random generator are put back before every
+Every evaluation of ``f`` must see the same function. So the buffers and the
+state of every random generator are put back before every
 forward: BatchNorm's running statistics (which a training-mode forward
 updates) start each forward alike, and Dropout in training mode draws the very
 same mask each time, so the check is of ``y = x * mask`` for that fixed mask.
-A Dropout without a generator of its own gets a seeded one in the copy.
+A Dropout without a generator gets a seeded one for the time of the check.
 Training-mode BatchNorm is checked with its batch statistics, as it trains.
 
 A model is anything with ``.layers`` (a ``Sequential``): its layers run forward
 in order and backward in reverse. Anything else is treated as a single layer.
+Every layer must be built (a lazy ``Dense(units)`` builds at its first forward
+or with ``build(in_features)``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -81,7 +94,7 @@ from .grad_mode import enable_grad, no_grad
 
 __all__ = ["gradcheck"]
 
-_SEED = 0  # of R and of the generators given to unseeded layers in the copy
+_SEED = 0  # of R and of the generators given to unseeded layers for the check
 
 
 def gradcheck(model_or_layer: Any, x: np.ndarray, *, eps: float = 1e-6) -> float:
@@ -90,8 +103,8 @@ def gradcheck(model_or_layer: Any, x: np.ndarray, *, eps: float = 1e-6) -> float
     Parameters
     ----------
     model_or_layer : Layer or model with ``.layers``
-        Checked as it is (training or eval mode), through a float64 deep copy;
-        the object itself is left exactly as it was.
+        Checked as it is (training or eval mode, methods replaced on an instance
+        included), in float64; it is left exactly as it was.
     x : ndarray of shape (N, F_in), any float dtype
         The point at which the gradients are taken (cast to a float64 copy).
     eps : float
@@ -118,7 +131,11 @@ def gradcheck(model_or_layer: Any, x: np.ndarray, *, eps: float = 1e-6) -> float
     _checks.finite("x", x)
     eps = _checks.real_in_range("eps", eps, 0.0, low_open=True)
     x = np.array(x, dtype=np.float64)  # a copy: perturbed in place below
-    layers = _float64_copy(layers)
+    with _in_float64(layers):
+        return _check(layers, x, eps)
+
+
+def _check(layers: list[Any], x: np.ndarray, eps: float) -> float:
     restore = _state_restorer(layers)
 
     # Analytic: one forward, then one backward with df/dy = R.
@@ -153,31 +170,81 @@ def _layers_of(obj: Any) -> list[Any]:
                 "model_or_layer must be a Layer or a model with .layers, got "
                 f"{_checks.describe(layer)}"
             )
+        if not getattr(layer, "built", True):
+            raise ValueError(
+                f"model_or_layer must be built before gradcheck, but {layer!r} is not: "
+                "call build(in_features) or run one forward first"
+            )
     if not layers:
         raise ValueError("model_or_layer must hold at least one layer, got none")
     return layers
 
 
-def _float64_copy(layers: list[Any]) -> list[Any]:
-    """Deep-copy the layers (one call, so shared generators stay shared) in float64."""
-    layers = copy.deepcopy(layers)
-    for layer in layers:
-        for store in (layer.params, layer.grads, layer.buffers):
-            for k in store:
-                store[k] = store[k].astype(np.float64)
-    return layers
+def _objects(layers: list[Any]) -> list[Any]:
+    """The layers and every layer held in their attributes (``Dense.activation``), once each."""
+    found: dict[int, Any] = {}
+    todo = list(layers)
+    while todo:
+        obj = todo.pop()
+        if id(obj) in found:
+            continue
+        found[id(obj)] = obj
+        todo.extend(
+            v for v in vars(obj).values() if hasattr(v, "params") and hasattr(v, "backward")
+        )
+    return list(found.values())
+
+
+@contextlib.contextmanager
+def _in_float64(layers: list[Any]) -> Iterator[None]:
+    """Give each layer float64 copies of its arrays; afterwards put back every attribute,
+    the original arrays and the state of every generator, as they were."""
+    objects = _objects(layers)
+    attributes = [(obj, dict(vars(obj))) for obj in objects]
+    stores = [
+        (store, dict(store))
+        for obj in objects
+        for name in ("params", "grads", "buffers")
+        if isinstance(store := getattr(obj, name, None), dict)
+    ]
+    generators = {
+        id(v): (v, copy.deepcopy(v.bit_generator.state))
+        for obj in objects
+        for v in vars(obj).values()
+        if isinstance(v, np.random.Generator)
+    }
+    try:
+        for store, arrays in stores:
+            for k, v in arrays.items():
+                store[k] = np.array(v, dtype=np.float64)  # always a copy: v stays untouched
+        yield
+    finally:
+        for store, arrays in stores:
+            store.clear()
+            store.update(arrays)
+        for obj, attrs in attributes:
+            vars(obj).clear()
+            vars(obj).update(attrs)
+        for gen, state in generators.values():
+            gen.bit_generator.state = state
 
 
 def _state_restorer(layers: list[Any]) -> Callable[[], None]:
-    """Snapshot the copy's buffers and generators; return a function putting them back."""
+    """Snapshot the buffers and generators; return a function putting them back."""
+    objects = _objects(layers)
+    for obj in objects:
+        if hasattr(obj, "rng") and obj.rng is None:  # would draw fresh entropy
+            obj.rng = np.random.default_rng(_SEED)
     generators: dict[int, tuple[np.random.Generator, dict[str, Any]]] = {}
-    for layer in layers:
-        if hasattr(layer, "rng") and layer.rng is None:  # would draw fresh entropy
-            layer.rng = np.random.default_rng(_SEED)
-        for value in vars(layer).values():
+    for obj in objects:
+        for value in vars(obj).values():
             if isinstance(value, np.random.Generator):
                 generators[id(value)] = (value, copy.deepcopy(value.bit_generator.state))
-    buffers = [(layer.buffers, k, v.copy()) for layer in layers for k, v in layer.buffers.items()]
+    buffers = [
+        (obj.buffers, k, v.copy())
+        for obj in objects
+        for k, v in getattr(obj, "buffers", {}).items()
+    ]
 
     def restore() -> None:
         for gen, state in generators.values():

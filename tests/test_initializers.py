@@ -27,7 +27,9 @@ def bound(init, fan_in, fan_out):
     scope="module", params=["he_uniform", "he_normal", "glorot_uniform", "glorot_normal"]
 )
 def large(request):
-    return request.param, Dense(FAN_IN, FAN_OUT, init=request.param, seed=0).params["W"]
+    return request.param, Dense(FAN_IN, FAN_OUT, kernel_initializer=request.param, seed=0).params[
+        "W"
+    ]
 
 
 def test_bound_formulas():
@@ -69,7 +71,7 @@ def test_normal_inits_are_truncated_normals(large):
 @pytest.mark.parametrize("init", ["he_uniform", "he_normal", "glorot_uniform", "glorot_normal"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_shapes_dtype_and_zero_bias(init, dtype):
-    layer = Dense(3, 5, init=init, seed=0, dtype=dtype)
+    layer = Dense(3, 5, kernel_initializer=init, seed=0, dtype=dtype)
     w, b = layer.params["W"], layer.params["b"]
     assert w.shape == (3, 5) and w.dtype == dtype
     np.testing.assert_array_equal(b, np.zeros(5, dtype=dtype), strict=True)
@@ -80,12 +82,12 @@ def test_shapes_dtype_and_zero_bias(init, dtype):
 
 @pytest.mark.parametrize("init", ["he_uniform", "he_normal", "glorot_uniform", "glorot_normal"])
 def test_same_seed_same_weights(init):
-    a = Dense(4, 6, init=init, seed=7).params["W"]
-    np.testing.assert_array_equal(a, Dense(4, 6, init=init, seed=7).params["W"])
+    a = Dense(4, 6, kernel_initializer=init, seed=7).params["W"]
+    np.testing.assert_array_equal(a, Dense(4, 6, kernel_initializer=init, seed=7).params["W"])
     np.testing.assert_array_equal(
-        a, Dense(4, 6, init=init, seed=np.random.default_rng(7)).params["W"]
+        a, Dense(4, 6, kernel_initializer=init, seed=np.random.default_rng(7)).params["W"]
     )
-    assert not np.array_equal(a, Dense(4, 6, init=init, seed=8).params["W"])
+    assert not np.array_equal(a, Dense(4, 6, kernel_initializer=init, seed=8).params["W"])
 
 
 def test_dtype_changes_the_precision_not_the_draw():

@@ -4,6 +4,8 @@ The PyTorch cross-checks (BatchNorm1d, several momenta) are in test_layers_torch
 and the worked 3-sample example in test_layers.py.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -59,7 +61,9 @@ def test_training_output_is_standardised_per_feature():
     [(0.0, 0.0), (1.0, 1.0), (0.25, 0.25)],
 )
 def test_running_statistics_follow_the_momentum_formula(momentum, mean_weight):
-    layer = BatchNorm(3, momentum=momentum, dtype=np.float64)
+    with warnings.catch_warnings():  # momentum=1.0 warns (tested in test_momentum_warning)
+        warnings.simplefilter("ignore", UserWarning)
+        layer = BatchNorm(3, momentum=momentum, dtype=np.float64)
     layer.buffers["running_mean"][...] = [1.0, 2.0, 3.0]
     layer.buffers["running_var"][...] = [0.5, 1.5, 2.5]
     x = data((6, 3), 3)

@@ -1,7 +1,7 @@
 """Layers: finite-difference gradients, hand-worked examples and the Layer protocol.
 
-PyTorch cross-checks are in test_layers_torch.py, initialisers in
-test_layers_init.py, Dropout and BatchNorm specifics in their own files.
+PyTorch cross-checks are in test_torch.py, initialisers in
+tests/test_initializers.py, Dense, Dropout and the batch norms in their own files.
 """
 
 import json
@@ -82,7 +82,7 @@ def test_backward_matches_finite_differences(name):
 @pytest.mark.parametrize("init", INITS)
 @pytest.mark.parametrize("use_bias", [True, False])
 def test_dense_backward_matches_finite_differences(init, use_bias):
-    layer = Dense(3, 4, use_bias=use_bias, init=init, seed=1, dtype=np.float64)
+    layer = Dense(3, 4, use_bias=use_bias, kernel_initializer=init, seed=1, dtype=np.float64)
     assert gradcheck(layer, away_from_zero((5, 3))) < 1e-7
 
 
@@ -264,9 +264,12 @@ def test_dense_refuses_bad_sizes(args, error, message):
 
 
 def test_dense_refuses_unknown_init_listing_the_valid_ones():
-    valid = "'he_uniform', 'he_normal', 'glorot_uniform', 'glorot_normal'"
-    with pytest.raises(ValueError, match=f"init must be one of {valid}, got 'xavier'"):
-        Dense(3, 4, init="xavier")
+    valid = "'zeros', 'ones', 'constant', 'he_uniform', 'he_normal', 'glorot_uniform', "
+    valid += "'glorot_normal', 'lecun_normal', 'random_normal', 'random_uniform'"
+    with pytest.raises(
+        ValueError, match=f"kernel_initializer must be one of {valid}, got 'xavier'"
+    ):
+        Dense(3, 4, kernel_initializer="xavier")
 
 
 @pytest.mark.parametrize("dtype", [np.int32, np.float16, "float128x"])
@@ -306,7 +309,7 @@ def test_dense_shapes_and_output_width():
     "layer",
     [
         Dense(3, 4),
-        Dense(2, 7, use_bias=False, init="glorot_normal", dtype=np.float64),
+        Dense(2, 7, use_bias=False, kernel_initializer="glorot_normal", dtype=np.float64),
         ReLU(),
         LeakyReLU(0.25),
         Sigmoid(),
@@ -334,8 +337,11 @@ def test_config_of_each_layer():
     assert Dense(3, 4).get_config() == {
         "in_features": 3,
         "out_features": 4,
+        "activation": None,
         "use_bias": True,
-        "init": "he_uniform",
+        "kernel_initializer": "he_uniform",
+        "bias_initializer": "zeros",
+        "seed": None,
         "dtype": "float32",
     }
     assert LeakyReLU(0.2).get_config() == {"negative_slope": 0.2}

@@ -1,6 +1,9 @@
 """Layers against PyTorch in float64, on copied weights: forward, input gradient, every grad."""
 
+import warnings
+
 import numpy as np
+import oracles
 import pytest
 
 from minitrain.layers import (
@@ -14,7 +17,7 @@ from minitrain.layers import (
     Tanh,
 )
 
-torch = pytest.importorskip("torch")
+torch = oracles.torch()
 F = torch.nn.functional
 
 
@@ -58,7 +61,7 @@ def run_ours(layer, x, g):
 @pytest.mark.parametrize("init", ["he_uniform", "he_normal", "glorot_uniform", "glorot_normal"])
 @pytest.mark.parametrize("use_bias", [True, False])
 def test_dense_matches_linear(use_bias, init):
-    layer = Dense(5, 3, use_bias=use_bias, init=init, seed=0, dtype=np.float64)
+    layer = Dense(5, 3, use_bias=use_bias, kernel_initializer=init, seed=0, dtype=np.float64)
     if use_bias:
         layer.params["b"][...] = data(3, 9)  # not the zeros it starts with
     linear = torch.nn.Linear(5, 3, bias=use_bias, dtype=torch.float64)
@@ -109,7 +112,9 @@ def test_activation_matches_torch(layer, reference, scale):
 @pytest.mark.parametrize("momentum", [0.0, 0.1, 0.5, 1.0])
 @pytest.mark.parametrize("eps", [1e-5, 1e-2])
 def test_batchnorm_matches_batchnorm1d(momentum, eps):
-    layer = BatchNorm(4, momentum=momentum, eps=eps, dtype=np.float64)
+    with warnings.catch_warnings():  # momentum=1.0 warns: the PyTorch convention is meant here
+        warnings.simplefilter("ignore", UserWarning)
+        layer = BatchNorm(4, momentum=momentum, eps=eps, dtype=np.float64)
     layer.params["gamma"][...] = data(4, 10)
     layer.params["beta"][...] = data(4, 11)
     bn = torch.nn.BatchNorm1d(4, momentum=momentum, eps=eps, dtype=torch.float64)
