@@ -33,10 +33,24 @@ def _set_grad_enabled(enabled: bool) -> None:
 
 
 class _GradMode:
-    """Set grad mode to ``_enabled`` inside a ``with`` block or a decorated call."""
+    """Set grad mode to ``_enabled`` inside a ``with`` block or a decorated call.
+
+    Both ``@no_grad()`` and ``@no_grad`` decorate, as in PyTorch: called with a
+    function, the class returns the function wrapped by a fresh instance.
+    """
 
     _enabled: bool
     _saved: dict[int, list[bool]]  # thread id -> the states to restore, innermost last
+
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
+        if func is None:
+            return super().__new__(cls)
+        if not callable(func):
+            raise TypeError(
+                f"{cls.__name__}() takes no argument, or a function to decorate, "
+                f"got {func!r} ({type(func).__name__})"
+            )
+        return cls()(func)
 
     def __enter__(self) -> None:
         # A stack, not one slot: the same instance may be entered again (recursion).
@@ -62,7 +76,7 @@ class no_grad(_GradMode):  # noqa: N801 - named as in PyTorch
 
     >>> with no_grad():
     ...     y = model(x)          # no caches kept; model.backward now raises
-    >>> @no_grad()
+    >>> @no_grad()            # or @no_grad, without parentheses
     ... def infer(x): return model(x)
     """
 

@@ -57,6 +57,32 @@ def test_enable_grad_as_a_decorator_inside_no_grad():
         assert is_grad_enabled() is False
 
 
+def test_no_grad_without_parentheses_decorates_as_in_pytorch():
+    @no_grad
+    def infer(x, *, scale):
+        """Doubles."""
+        return x * scale, is_grad_enabled()
+
+    @enable_grad
+    def train_part():
+        return is_grad_enabled()
+
+    assert infer(3, scale=2) == (6, False)
+    assert is_grad_enabled() is True
+    assert infer.__name__ == "infer" and infer.__doc__ == "Doubles."
+    with no_grad():
+        assert train_part() is True
+        assert is_grad_enabled() is False
+    # Each call enters a fresh switch: recursion and threads need no shared instance.
+    assert infer(1, scale=1) == (1, False) and is_grad_enabled() is True
+
+
+@pytest.mark.parametrize("switch", [no_grad, enable_grad])
+def test_a_grad_switch_given_something_not_callable_is_a_type_error(switch):
+    with pytest.raises(TypeError, match=rf"{switch.__name__}\(\) takes no argument, or a function"):
+        switch(3)
+
+
 def test_nesting_restores_each_level():
     with no_grad():
         assert not is_grad_enabled()

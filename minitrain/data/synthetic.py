@@ -1,4 +1,4 @@
-"""Small data sets and the two array chores every training script needs.
+"""Small data sets and the two array chores every training script needs (``minitrain.data``).
 
 Contract:
 

@@ -1,0 +1,20 @@
+"""Data: toy sets and splits (``synthetic``) and what ``fit`` reads batches from (``dataset``).
+
+- ``synthetic``: ``make_spirals``, ``make_blobs``, ``load_digits``, ``to_categorical``,
+  ``train_test_split``.
+- ``dataset``: :class:`Dataset`, the Keras ``PyDataset`` protocol (``__len__`` batches
+  per epoch, ``__getitem__(i)`` one batch), and the adapters ``fit``, ``evaluate`` and
+  ``predict`` use for arrays, memmaps, data sets and generators.
+"""
+
+from .dataset import Dataset
+from .synthetic import load_digits, make_blobs, make_spirals, to_categorical, train_test_split
+
+__all__ = [
+    "Dataset",
+    "load_digits",
+    "make_blobs",
+    "make_spirals",
+    "to_categorical",
+    "train_test_split",
+]
