@@ -1,0 +1,1 @@
+"""Optimizer tests: one file per optimizer, plus clipping, state and configs."""
