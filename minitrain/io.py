@@ -3,12 +3,15 @@
 A write goes to a temporary file in the destination's folder, is flushed and
 fsynced, then renamed over the destination with ``os.replace``, which is atomic
 on POSIX: a reader (or a crash) sees the old file or the new one, never half of
-one. A read uses ``allow_pickle=False``, so a crafted file cannot run code.
+one. A read uses ``allow_pickle=False``, so a crafted file cannot run code, and
+checks every header against the bytes behind it first, so a crafted file cannot
+make it allocate more than the file holds.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -69,11 +72,71 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+# Deflate expands at most ~1032-fold: a compressed member cannot honestly hold more.
+_MAX_DEFLATE_RATIO = 1032
+
+
+def _check_members(path: str | os.PathLike[str], p: Path) -> None:
+    """Read every member's ``.npy`` header (a few hundred bytes) and refuse the file
+    before any array is allocated if a header promises more bytes than the member
+    can hold, or declares an object dtype.
+
+    ``np.load`` allocates the whole array a header declares before it reads the
+    data, so without this a 1 KB file could ask for terabytes. What a member can
+    hold is bounded by its size in the archive (times deflate's largest ratio for
+    a compressed member), itself bounded by the archive's size.
+    """
+    archive_size = p.stat().st_size
+    with zipfile.ZipFile(p) as z:
+        for info in z.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            key = info.filename[: -len(".npy")]
+            capacity = info.compress_size
+            if info.compress_type != zipfile.ZIP_STORED:
+                capacity *= _MAX_DEFLATE_RATIO
+            capacity = min(capacity, info.file_size)
+            if info.compress_size > archive_size:
+                raise ValueError(
+                    f"{str(path)!r} is not a readable .npz file: entry {key!r} claims "
+                    f"{info.compress_size:,} bytes in an archive of {archive_size:,}"
+                )
+            with z.open(info) as f:
+                try:
+                    version = np.lib.format.read_magic(f)
+                except ValueError:
+                    raise ValueError(
+                        f"{str(path)!r} is not a readable .npz file: entry {key!r} is not "
+                        "a .npy array"
+                    ) from None
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                elif version == (2, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+                else:
+                    raise ValueError(f"unsupported .npy format version {version}")
+                header = f.tell()
+            if dtype.hasobject:
+                raise ValueError(
+                    f"{str(path)!r} holds an object (pickled) array; minitrain never "
+                    "unpickles, so the file is refused"
+                )
+            nbytes = math.prod(shape) * dtype.itemsize
+            if nbytes > capacity - header:
+                raise ValueError(
+                    f"{str(path)!r} is not a readable .npz file: entry {key!r} declares "
+                    f"shape {shape} of {dtype} ({nbytes:,} bytes), but holds at most "
+                    f"{max(capacity - header, 0):,} bytes"
+                )
+
+
 def read_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     """Read every array of an ``.npz`` without unpickling anything.
 
-    A missing, truncated or non-npz file, or one holding an object array,
-    is a ``ValueError`` (``FileNotFoundError`` for a missing file) saying so.
+    A missing, truncated or non-npz file, one holding an object array, or one
+    whose headers promise more data than it holds is a ``ValueError``
+    (``FileNotFoundError`` for a missing file) saying so. The headers are read
+    first, so the memory used is bounded by what the file really holds.
     """
     p = Path(path)
     if not p.exists():
@@ -82,17 +145,20 @@ def read_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     if not zipfile.is_zipfile(p):
         raise ValueError(f"{str(path)!r} is not a readable .npz file: it is not a zip archive")
     try:
+        _check_members(path, p)
         with np.load(p, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
     except ValueError as err:
-        if "pickle" in str(err).lower():
+        message = str(err)
+        if message.startswith(repr(str(path))):
+            raise
+        if "pickle" in message.lower():
             raise ValueError(
                 f"{str(path)!r} holds an object (pickled) array; minitrain never unpickles, "
                 "so the file is refused"
             ) from None
         raise ValueError(f"{str(path)!r} is not a readable .npz file: {err}") from None
     except (OSError, EOFError, zipfile.BadZipFile, MemoryError) as err:
-        # MemoryError: a header claiming a huge shape ("Unable to allocate 4.00 TiB").
         raise ValueError(f"{str(path)!r} is not a readable .npz file: {err}") from None
     # A zip member that is not a .npy file comes back as raw bytes.
     for key, value in arrays.items():

@@ -1,13 +1,29 @@
 """Sequential models: a list of layers run in order, and the MLP builder.
 
 ``Sequential`` chains layers (forward in order, backward in reverse), owns the
-modes (``train()``/``eval()``), the state (``state_dict``) and the training
-setup (``compile``). ``train_step`` is the arithmetic of one update; ``fit``
-(in ``training.py``) only orchestrates batches, epochs and callbacks around it.
-Saving and loading live in ``saving.py``.
+modes (``train()``/``eval()``), the state (``state_dict``, ``get_weights``) and
+the training setup (``compile``). ``train_step`` is the arithmetic of one
+update; ``fit`` (in ``training.py``) only orchestrates batches, epochs and
+callbacks around it. Saving and loading live in ``saving.py``.
 
-Data enters through ``fit``, ``evaluate``, ``predict`` and ``train_step``,
-which check it and cast it once to the parameters' dtype; layers never cast.
+Building, the Keras way: layers such as ``Dense(64)`` learn their input width
+late. The model follows the width through its layers and builds every layer
+as soon as the width reaching it is known: from ``Input(shape)`` placed first,
+from ``build(input_shape)``, or from the first batch (``forward``, ``fit``)::
+
+    width = Input's shape[0] | build((None, F)) | x.shape[1]
+    for layer in layers:
+        layer.build(width, rng)          # draws its weights once
+        width = layer.output_width(width)
+
+Weights come from each layer's own ``seed``, else from the model's build
+generator, a stream of its own beside the one that shuffles data and draws
+Dropout masks: the same seed gives the same weights and the same shuffles,
+whichever way the model was built.
+
+Data enters through ``fit``, ``evaluate``, ``predict``, ``forward`` and
+``train_step``, which check it and cast it once to the parameters' dtype;
+layers never cast.
 """
 
 from __future__ import annotations
@@ -18,99 +34,181 @@ from typing import Any
 
 import numpy as np
 
-from . import _checks, losses, metrics, optimizers, saving, training
-from .grad_mode import no_grad
-from .layers import BatchNorm, Dense, Dropout, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from . import _checks, losses, metrics, optimizers, saving
+from .layers import (
+    BatchNorm,
+    Dense,
+    Dropout,
+    Layer,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+from .training import Trainer
 
 __all__ = ["Sequential", "MLP", "NotCompiledError"]
+
+_COMPILE_KEYWORDS = ("optimizer", "loss", "metrics", "weighted_metrics")
 
 
 class NotCompiledError(ValueError, RuntimeError):
     """``fit``/``evaluate``/``train_step`` before ``compile`` (a ``RuntimeError`` in Keras)."""
 
 
-class Sequential:
+class Sequential(Trainer):
     """Layers applied one after another: ``y = layers[-1](... layers[0](x))``.
 
     Parameters
     ----------
-    layers : sequence of Layer
+    layers : sequence of Layer, optional
+        The layers in order; more may be appended with ``add``.
     seed : int or None
-        Seeds the model's generator, which shuffles the data in ``fit`` and
-        draws the masks of every ``Dropout`` built without a seed of its own.
-        Same seed, same data: bit-identical History and weights.
+        Seeds the model's two generators: ``rng``, which shuffles the data in
+        ``fit`` and draws the masks of every ``Dropout`` built without a seed of
+        its own, and the build generator, which draws the weights of every layer
+        built late without a seed of its own. Same seed, same data:
+        bit-identical History and weights.
     """
 
-    def __init__(self, layers: Sequence[Layer], *, seed: int | None = None) -> None:
-        if isinstance(layers, Layer) or not isinstance(layers, Sequence):
+    def __init__(self, layers: Sequence[Layer] | None = None, *, seed: int | None = None) -> None:
+        if layers is None:
+            layers = []
+        if isinstance(layers, Layer | str) or not isinstance(layers, Sequence):
             raise TypeError(f"layers must be a list of Layer, got {_checks.describe(layers)}")
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layers[{i}] must be a Layer, got {_checks.describe(layer)}")
-        if not layers:
-            raise ValueError("layers must hold at least one layer, got an empty list")
         if seed is not None and not _checks.is_int(seed):
             raise TypeError(f"seed must be an int or None, got {_checks.describe(seed)}")
-        self.layers: list[Layer] = list(layers)
         self.seed = seed
-        self.dtype = self._common_dtype()
-        self.input_width, self.output_width = self._check_widths()
         self.rng = np.random.default_rng(seed)
-        for layer in self.layers:
-            if isinstance(layer, Dropout) and layer.rng is None:
-                layer.rng = self.rng
+        # A child of the seed: independent of rng, so building draws no shuffle.
+        self._build_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+        self._build_width: int | None = None  # the width given to build() or by a batch
+        self.layers: list[Layer] = []
         self.optimizer: optimizers.Optimizer | None = None
         self.loss: losses.Loss | None = None
         self.metrics: list[metrics.Metric] = []
+        self.weighted_metrics: list[metrics.Metric] = []
         self.history: Any = None
         self.stop_training = False
         self._resume: dict[str, Any] | None = None
-        # The epoch in progress during fit (shuffle order, running means), for backups.
+        # The epoch in progress during fit, for backups: {"arrays": {name: array}}.
         self._fit_progress: dict[str, Any] | None = None
+        self._settle(list(layers), self._build_width)
 
-    def _common_dtype(self) -> np.dtype:
-        dtypes = {p.dtype for layer in self.layers for p in layer.params.values()}
-        if len(dtypes) > 1:
+    # ---------------------------------------------------------------- building
+
+    def add(self, layer: Layer) -> None:
+        """Append ``layer``; it is built at once when the width reaching it is known.
+
+        A layer whose width contradicts the model's is a ``ValueError``, and the
+        model is left as it was.
+        """
+        if not isinstance(layer, Layer):
+            raise TypeError(f"layer must be a Layer, got {_checks.describe(layer)}")
+        self._settle([*self.layers, layer], self._build_width)
+
+    def build(self, input_shape: Sequence[int | None]) -> None:
+        """Build every layer for inputs of shape ``input_shape``.
+
+        Parameters
+        ----------
+        input_shape : tuple
+            Keras's ``(None, F)`` (batch size unknown) or ``(F,)``. ``F`` must
+            agree with an ``Input`` or a layer already built; a contradiction is
+            a ``ValueError`` that changes nothing.
+        """
+        width = _input_width_of(input_shape)
+        if not self.layers:
+            raise ValueError("the model has no layers to build: add(layer) first")
+        if self.input_width is not None and width != self.input_width:
+            i, layer = self._width_source()
             raise ValueError(
-                f"layers must share one parameter dtype, got {sorted(d.name for d in dtypes)}"
+                f"input_shape {tuple(input_shape)!r} gives {width} features, but the model "
+                f"takes {self.input_width} (layers[{i}] {layer!r})"
             )
-        return dtypes.pop() if dtypes else np.dtype(np.float32)
+        self._settle(self.layers, width)
 
-    def _check_widths(self) -> tuple[int | None, int | None]:
-        """Follow the feature width through the layers; a mismatch is an error now, not later."""
-        first = width = None
+    def _settle(self, layers: list[Layer], build_width: int | None) -> None:
+        """Check the widths along ``layers``, then build what can be built and adopt them.
+
+        Everything is checked before any layer is built or any attribute is set,
+        so a refused add/build/constructor leaves the model as it was.
+        """
+        widths = _follow_widths(layers, build_width)
+        dtype = _common_dtype(layers)
+        for layer, width in zip(layers, widths, strict=True):
+            if width is None:
+                break  # build in layer order only: the draws must not depend on the path
+            if not layer.built:
+                layer.build(width, rng=self._build_rng)
+        for layer in layers:
+            if isinstance(layer, Dropout) and layer.rng is None:
+                layer.rng = self.rng
+        self.layers = layers
+        self._build_width = build_width
+        self.dtype = _common_dtype(layers) if self.built else dtype
+        self.input_width = widths[0] if widths else None
+        last = layers[-1] if layers else None
+        self.output_width = (
+            last.output_width(widths[-1]) if last is not None and widths[-1] is not None else None
+        )
+        if self.built and self.optimizer is not None:
+            self.optimizer.build(self)
+
+    def _width_source(self) -> tuple[int, Layer]:
+        """The first layer that fixes the input width (for error messages)."""
         for i, layer in enumerate(self.layers):
-            expected = (
-                layer.in_features
-                if isinstance(layer, Dense)
-                else layer.num_features
-                if isinstance(layer, BatchNorm)
-                else None
+            if layer.input_width is not None:
+                return i, layer
+        return 0, self.layers[0]
+
+    @property
+    def built(self) -> bool:
+        """True when every layer is built (a model of activations alone always is)."""
+        return bool(self.layers) and all(layer.built for layer in self.layers)
+
+    def _build_for(self, name: str, x: object) -> None:
+        """Build an unbuilt model from the width of its first batch ``x``."""
+        if not self.layers:
+            raise ValueError("the model has no layers: add(layer) first")
+        if not self.built:
+            self.build((None, _checks.array_2d(name, x).shape[1]))
+
+    def count_params(self) -> int:
+        """Number of values in every param and buffer (Keras counts both)."""
+        if not self.built:
+            raise ValueError(
+                "count_params() needs a built model: " + _HOW_TO_BUILD + f", for {self!r}"
             )
-            if expected is not None:
-                if width is None:
-                    first = width = expected
-                elif width != expected:
-                    raise ValueError(
-                        f"layers[{i}] ({type(layer).__name__}) expects {expected} input "
-                        f"features, but the layer before it outputs {width}"
-                    )
-            if width is not None:
-                width = layer.output_width(width)
-        return first, width
+        return sum(
+            a.size
+            for layer in self.layers
+            for a in (*layer.params.values(), *layer.buffers.values())
+        )
 
     # ------------------------------------------------------------ forward/backward
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return self.forward(x)
+    def __call__(self, x: np.ndarray, training: bool | None = None) -> np.ndarray:
+        return self.forward(x, training)
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        """Run ``x`` of shape ``(N, in)`` through every layer; returns ``(N, out)``."""
-        return self._forward(self._check_x("x", x))
+    def forward(self, x: np.ndarray, training: bool | None = None) -> np.ndarray:
+        """Run ``x`` of shape ``(N, in)`` through every layer; returns ``(N, out)``.
 
-    def _forward(self, x: np.ndarray) -> np.ndarray:
+        ``training=None`` lets each layer use its own mode; True or False run
+        every layer in that mode for this call only. An unbuilt model builds
+        from ``x``'s width.
+        """
+        self._build_for("x", x)
+        return self._forward(self._check_x("x", x), training)
+
+    def _forward(self, x: np.ndarray, training: bool | None = None) -> np.ndarray:
+        """Forward on checked data (2-D, right width, the model's dtype)."""
         for layer in self.layers:
-            x = layer.forward(x)
+            x = layer.forward(x, training)
         return x
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
@@ -120,18 +218,28 @@ class Sequential:
         return grad
 
     def _backward_params(self, grad: np.ndarray) -> None:
-        """Backward for training: the data needs no gradient, so a first Dense skips it."""
-        for layer in self.layers[:0:-1]:
+        """Backward for training: the data needs no gradient, so the walk stops at the
+        first layer with parameters, and a first Dense skips its input gradient."""
+        first = next((i for i, layer in enumerate(self.layers) if layer.params), None)
+        if first is None:
+            return
+        for layer in self.layers[:first:-1]:
             grad = layer.backward(grad)
-        first = self.layers[0]
-        if isinstance(first, Dense):
-            first.backward(grad, need_input_grad=False)
+        layer = self.layers[first]
+        if isinstance(layer, Dense):
+            layer.backward(grad, need_input_grad=False)
         else:
-            first.backward(grad)
+            layer.backward(grad)
 
-    def named_parameters(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
-        """``(key, param, grad)`` for every parameter, keyed ``"{layer index}.{name}"``."""
-        return self._param_slots()
+    # ------------------------------------------------------- parameters (PyTorch)
+
+    def parameters(self) -> list[np.ndarray]:
+        """Every trainable array, in ``state_dict`` order (PyTorch's ``parameters()``)."""
+        return [p for layer in self.layers for p in layer.params.values()]
+
+    def named_parameters(self) -> list[tuple[str, np.ndarray]]:
+        """``(key, param)`` pairs as PyTorch, keyed like ``state_dict``: ``"0.W"``."""
+        return [(key, p) for key, p, _ in self._param_slots()]
 
     def _param_slots(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
         """``(key, param, grad)`` for every parameter: what an optimizer updates."""
@@ -141,19 +249,31 @@ class Sequential:
             for name, p in layer.params.items()
         ]
 
+    def zero_grad(self) -> None:
+        """Set every gradient to 0, in place (the arrays stay the same objects)."""
+        for layer in self.layers:
+            for g in layer.grads.values():
+                g.fill(0)
+
     # ------------------------------------------------------------------- modes
 
-    def train(self) -> Sequential:
-        """Training mode for every layer (Dropout drops, BatchNorm uses batch statistics)."""
+    def train(self, mode: bool = True) -> Sequential:
+        """Training mode for every layer (Dropout drops, batch norms use batch
+        statistics); ``train(False)`` is ``eval()``. Returns the model, as PyTorch."""
+        if not isinstance(mode, bool | np.bool_):
+            raise TypeError(f"mode must be a bool, got {_checks.describe(mode)}")
         for layer in self.layers:
-            layer.training = True
+            layer.training = bool(mode)
         return self
 
     def eval(self) -> Sequential:
-        """Eval mode for every layer (Dropout is the identity, BatchNorm uses running stats)."""
-        for layer in self.layers:
-            layer.training = False
-        return self
+        """Eval mode for every layer (Dropout is the identity, batch norms use running stats)."""
+        return self.train(False)
+
+    @property
+    def training(self) -> bool:
+        """True when every layer is in training mode."""
+        return all(layer.training for layer in self.layers)
 
     # ------------------------------------------------------------------- state
 
@@ -176,6 +296,51 @@ class Sequential:
         for key, target in self._state_arrays().items():
             np.copyto(target, state[key])
 
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every layer's weights in Keras order (Dense ``[W, b]``, BatchNorm
+        ``[gamma, beta, running_mean, running_var]``), layer after layer."""
+        return [w for layer in self.layers for w in layer.get_weights()]
+
+    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
+        """Copy ``weights`` (in ``get_weights`` order) into the layers.
+
+        The count, every shape and every dtype are checked against the whole
+        model before any layer is written, so a refused call changes nothing.
+        """
+        expected = [(i, layer, layer.get_weights()) for i, layer in enumerate(self.layers)]
+        total = sum(len(current) for _, _, current in expected)
+        if isinstance(weights, np.ndarray) or not isinstance(weights, list | tuple):
+            raise TypeError(
+                f"weights must be a list of {total} arrays (the order of get_weights()), "
+                f"got {_checks.describe(weights)}"
+            )
+        if len(weights) != total:
+            unbuilt = "" if self.built else " (the model is not built yet)"
+            raise ValueError(
+                f"weights must hold {total} arrays, the model's get_weights(){unbuilt}, "
+                f"got {len(weights)}"
+            )
+        k = 0
+        for i, layer, current in expected:
+            for target in current:
+                value = weights[k]
+                where = f"weights[{k}] (layers[{i}] {type(layer).__name__})"
+                if not isinstance(value, np.ndarray):
+                    raise TypeError(
+                        f"{where} must be a NumPy array of shape {target.shape} and dtype "
+                        f"{target.dtype}, got {_checks.describe(value)}"
+                    )
+                if value.shape != target.shape or value.dtype != target.dtype:
+                    raise ValueError(
+                        f"{where} must have shape {target.shape} and dtype {target.dtype}, "
+                        f"got shape {value.shape} and dtype {value.dtype}"
+                    )
+                k += 1
+        k = 0
+        for _, layer, current in expected:
+            layer.set_weights(list(weights[k : k + len(current)]))
+            k += len(current)
+
     def save_weights(self, path: str | os.PathLike[str]) -> None:
         """Write params and buffers to an ``.npz``, atomically."""
         saving.save_weights(self, path)
@@ -196,60 +361,94 @@ class Sequential:
         return saving.load_training_state(self, path)
 
     def get_config(self) -> dict[str, Any]:
+        """The architecture: each layer's config, the seed, and the width given to
+        ``build`` (Keras's ``build_input_shape``), JSON-able."""
         return {
             "layers": [
                 {"class": type(layer).__name__, "config": layer.get_config()}
                 for layer in self.layers
             ],
             "seed": self.seed,
+            "build_input_shape": None if self._build_width is None else [None, self._build_width],
         }
 
     # ----------------------------------------------------------------- compile
 
     def compile(
         self,
-        optimizer: str | optimizers.Optimizer,
-        loss: str | losses.Loss,
-        metrics: Sequence[str] | None = None,
+        optimizer: str | optimizers.Optimizer = "rmsprop",
+        loss: str | losses.Loss | None = None,
+        metrics: Sequence[str | metrics.Metric] | None = None,
+        weighted_metrics: Sequence[str | metrics.Metric] | None = None,
+        **kwargs: Any,
     ) -> None:
-        """Choose the optimizer, the loss and the metrics to report.
+        """Choose the optimizer, the loss and the metrics to report (Keras 3).
 
-        A loss given by name gets ``from_logits`` to match the model's output:
-        logits unless the last layer is ``Softmax``. A crossentropy object whose
-        ``from_logits`` contradicts the output is a ``ValueError``.
+        Parameters
+        ----------
+        optimizer : str or Optimizer
+            ``"sgd"``, ``"adam"``, ``"adamw"``, ``"rmsprop"``, ``"adagrad"`` (the
+            defaults of API.md) or an optimizer object.
+        loss : str or Loss
+            A loss given by name gets ``from_logits`` to match the model's output:
+            probabilities after a final ``Softmax`` or ``Sigmoid`` (a layer, or the
+            last Dense's ``activation``), logits otherwise. A loss object whose
+            ``from_logits`` contradicts the output is a ``ValueError`` saying
+            which to change.
+        metrics : list of str or Metric
+            Reported beside the loss, logged under the names as given
+            (``"acc"`` logs ``acc``); they ignore sample and class weights.
+        weighted_metrics : list of str or Metric
+            Like ``metrics``, but weighted by the sample (or class) weights.
+
+        An unknown keyword is a ``TypeError`` naming the closest valid one.
+        Nothing is changed unless every argument is valid.
         """
+        _checks.no_unknown_keywords("compile", kwargs, _COMPILE_KEYWORDS)
         opt = optimizers.get(optimizer)
-        ends_in_softmax = isinstance(self.layers[-1], Softmax)
-        if isinstance(loss, str):
-            loss_obj = losses.get(loss, from_logits=not ends_in_softmax)
-        else:
-            loss_obj = losses.get(loss)
-            self._check_from_logits(loss_obj, ends_in_softmax)
-        if metrics is None:
-            metrics = []
-        if isinstance(metrics, str) or not isinstance(metrics, Sequence):
-            raise TypeError(f"metrics must be a list of names, got {_checks.describe(metrics)}")
-        metric_objs = [_metrics_get(name, loss_obj) for name in metrics]
-        opt.build(self)
-        self.optimizer, self.loss, self.metrics = opt, loss_obj, metric_objs
+        loss_obj = None if loss is None else self._resolve_loss(loss)
+        metric_objs = _resolve_metrics("metrics", metrics, loss_obj)
+        weighted_objs = _resolve_metrics("weighted_metrics", weighted_metrics, loss_obj)
+        if self.built:
+            opt.build(self)  # an unbuilt model builds its optimizer when it builds
+        self.optimizer, self.loss = opt, loss_obj
+        self.metrics, self.weighted_metrics = metric_objs, weighted_objs
 
-    @staticmethod
-    def _check_from_logits(loss: losses.Loss, ends_in_softmax: bool) -> None:
-        if not isinstance(
-            loss, losses.CategoricalCrossentropy | losses.SparseCategoricalCrossentropy
-        ):
-            return
-        name = type(loss).__name__
-        if ends_in_softmax and loss.from_logits:
+    def _output_kind(self) -> tuple[str | None, str]:
+        """``("Softmax" | "Sigmoid" | None, what to remove to get logits)`` for the last layer."""
+        last = self.layers[-1] if self.layers else None
+        if isinstance(last, Softmax | Sigmoid):
+            name = type(last).__name__
+            return name, f"the {name} layer"
+        if isinstance(last, Dense) and isinstance(last.activation, Softmax | Sigmoid):
+            name = type(last.activation).__name__
+            return name, f"activation={name.lower()!r} from the last Dense"
+        return None, ""
+
+    def _resolve_loss(self, loss: str | losses.Loss) -> losses.Loss:
+        """The loss object, with ``from_logits`` matched to (or checked against) the output."""
+        kind, removal = self._output_kind()
+        probabilities = kind is not None
+        if isinstance(loss, str):
+            return losses.get(loss, from_logits=not probabilities)
+        loss_obj = losses.get(loss)
+        from_logits = getattr(loss_obj, "from_logits", None)  # the crossentropies have one
+        if from_logits is None:
+            return loss_obj
+        name = type(loss_obj).__name__
+        if probabilities and from_logits:
             raise ValueError(
-                f"loss {name}(from_logits=True) expects logits, but the model ends in Softmax "
-                "and outputs probabilities: use from_logits=False, or remove the Softmax layer"
+                f"loss {name}(from_logits=True) expects logits, but the model ends in "
+                f"{kind} and outputs probabilities: use from_logits=False, or remove {removal}"
             )
-        if not ends_in_softmax and not loss.from_logits:
+        if not probabilities and not from_logits:
+            wanted = "Sigmoid" if name == "BinaryCrossentropy" else "Softmax"
             raise ValueError(
                 f"loss {name}(from_logits=False) expects probabilities, but the model does not "
-                "end in Softmax and outputs logits: use from_logits=True, or add a Softmax layer"
+                f"end in {wanted} and outputs logits: use from_logits=True, or add a {wanted} "
+                f"layer (or activation={wanted.lower()!r} on the last Dense)"
             )
+        return loss_obj
 
     def _require_compiled(self, what: str) -> None:
         if self.optimizer is None or self.loss is None:
@@ -263,7 +462,9 @@ class Sequential:
         return x.astype(self.dtype, copy=False)
 
     def _prepare(self, x: object, y: object, x_name: str = "x", y_name: str = "y"):
-        """Check a whole data set once (shapes, finiteness, labels) and cast it once."""
+        """Check a whole data set once (shapes, finiteness, labels) and cast it once;
+        an unbuilt model builds from ``x``'s width first."""
+        self._build_for(x_name, x)
         x = self._check_x(x_name, x)
         if not isinstance(y, np.ndarray):
             raise TypeError(f"{y_name} must be a NumPy array, got {_checks.describe(y)}")
@@ -278,122 +479,66 @@ class Sequential:
 
     # ------------------------------------------------------- one training step
 
-    def train_step(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    def train_step(
+        self, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> dict[str, float]:
         """One update on one batch: forward, loss, loss gradient, backward, optimizer step.
 
-        Returns the batch's logs: ``{"loss": ..., <metric>: ...}`` (metrics on the
-        predictions made before the update). Runs in the current train/eval mode.
+        Parameters
+        ----------
+        x : ndarray of shape (N, F)
+        y : ndarray
+            Targets as the loss takes them (labels, one-hot, values).
+        sample_weight : ndarray of shape (N,), optional
+            Weights the loss (``sum_i w_i l_i / N``) and the ``weighted_metrics``.
+
+        Returns
+        -------
+        dict
+            ``{"loss": ..., <metric>: ...}`` of this batch alone: each metric is
+            reset, then updated with the predictions made before the update (as
+            Keras's ``train_on_batch``). The forward runs in training mode.
         """
         self._require_compiled("train_step")
         x, y = self._prepare(x, y)
-        loss, y_pred = self._train_step(x, y)
-        return {"loss": loss, **{m.name: m(y, y_pred) for m in self.metrics}}
+        if sample_weight is not None:
+            sample_weight = losses.prepare_sample_weight(sample_weight, len(x), self.dtype)
+        loss, y_pred = self._train_step(x, y, sample_weight)
+        logs = {"loss": loss}
+        for metric_list, weights in ((self.metrics, None), (self.weighted_metrics, sample_weight)):
+            for m in metric_list:
+                m.reset_state()
+                m.update_state(y, y_pred, sample_weight=weights)
+                logs[m.name] = m.result()
+        return logs
 
-    def _train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """``train_step`` on checked data: the arithmetic of one update."""
-        y_pred = self._forward(x)  # (N, out), caches kept for backward
-        loss, grad = self.loss.value_and_gradient(y, y_pred)  # L and dL/dy_pred
+    def _train_step(
+        self, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray]:
+        """``train_step`` on checked data, metrics untouched: the arithmetic of one update."""
+        y_pred = self._forward(x, training=True)  # (N, out), caches kept for backward
+        loss, grad = self.loss.value_and_gradient(y, y_pred, sample_weight)  # L, dL/dy_pred
         self._backward_params(grad)  # writes every layer's grads
         self.optimizer.step(self)  # params -= update(grads), in place
         return loss, y_pred
 
-    # --------------------------------------------------------------- fit & co.
-
-    def fit(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        *,
-        batch_size: int = 32,
-        epochs: int = 1,
-        verbose: int | str = 1,
-        callbacks: Sequence[Any] | None = None,
-        validation_split: float = 0.0,
-        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
-        shuffle: bool = True,
-        initial_epoch: int = 0,
-    ) -> Any:
-        """Train for ``epochs`` epochs of mini-batches, firing callbacks in Keras order.
-
-        See ``minitrain.training.fit`` for the loop and ``minitrain.callbacks``
-        for the hook order. Returns the ``History`` (also kept on ``self.history``).
-        Any real ``x`` (bool, integer, float16, float32 or float64) is cast once to
-        the parameters' dtype; complex, string and object arrays are a ``TypeError``.
-        """
-        return training.fit(
-            self,
-            x,
-            y,
-            batch_size=batch_size,
-            epochs=epochs,
-            verbose=verbose,
-            callbacks=callbacks,
-            validation_split=validation_split,
-            validation_data=validation_data,
-            shuffle=shuffle,
-            initial_epoch=initial_epoch,
-        )
-
-    def evaluate(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        *,
-        batch_size: int = 32,
-        verbose: int | str = 0,
-        return_dict: bool = False,
-    ) -> float | list[float] | dict[str, float]:
-        """Loss (and metrics) over ``(x, y)`` in eval mode under ``no_grad``.
-
-        Returns the loss alone without metrics, else ``[loss, *metrics]``, or
-        ``{"loss": ..., <metric>: ...}`` with ``return_dict=True``. The previous
-        mode of every layer is restored. Any real ``x`` (bool, integer, float16,
-        float32 or float64) is cast once to the parameters' dtype; complex, string
-        and object arrays are a ``TypeError``.
-        """
-        self._require_compiled("evaluate")
-        batch_size = _checks.positive_int("batch_size", batch_size)
-        verbose = training.check_verbose(verbose)
-        x, y = self._prepare(x, y)
-        logs = training.evaluate_arrays(self, x, y, batch_size)
-        if verbose:
-            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
-
-    def predict(self, x: np.ndarray, *, batch_size: int = 32, verbose: int | str = 0) -> np.ndarray:
-        """Outputs for ``x`` of shape ``(N, in)``, in batches, in eval mode under ``no_grad``.
-
-        Any real ``x`` (bool, integer, float16, float32 or float64) is cast once to
-        the parameters' dtype (complex, string and object arrays are a ``TypeError``):
-        each batch as it is taken, and no layer keeps a cache, so the extra memory
-        is one batch's activations plus the output. Every layer's previous mode is
-        restored; BatchNorm running statistics are left unchanged.
-        """
-        batch_size = _checks.positive_int("batch_size", batch_size)
-        training.check_verbose(verbose)
-        x = _checks.array_2d("x", x, width=self.input_width)
-        out = np.empty((len(x), self._output_width(x)), dtype=self.dtype)
-        with training.eval_mode(self), no_grad():
-            for start in range(0, len(x), batch_size):
-                xb = x[start : start + batch_size].astype(self.dtype, copy=False)
-                out[start : start + len(xb)] = self._forward(xb)
-        return out
-
     # ----------------------------------------------------------------- summary
 
     def summary(self, print_fn: Any = print) -> None:
-        """Print a table of layers, output widths and parameter counts."""
+        """Print a table of layers, output widths and parameter counts.
+
+        An unbuilt model prints its layers with ``?`` for what is not known yet
+        and says how to build it.
+        """
         rows = [("Layer", "Output width", "Params")]
-        width = self.input_width
+        widths = _follow_widths(self.layers, self._build_width)
         total = 0
-        for i, layer in enumerate(self.layers):
-            width = layer.output_width(width) if width is not None else None
+        for i, (layer, width) in enumerate(zip(self.layers, widths, strict=True)):
+            out = layer.output_width(width) if width is not None else None
             count = sum(p.size for p in layer.params.values())
             total += count
-            rows.append((f"{i}: {layer!r}", "?" if width is None else str(width), f"{count:,}"))
+            shown = f"{count:,}" if layer.built else "? (unbuilt)"
+            rows.append((f"{i}: {layer!r}", "?" if out is None else str(out), shown))
         col = [max(len(r[c]) for r in rows) for c in range(3)]
         rule = "-" * (sum(col) + 4)
         lines = [rule]
@@ -401,19 +546,103 @@ class Sequential:
             lines.append(f"{a:<{col[0]}}  {b:>{col[1]}}  {c:>{col[2]}}")
             if j == 0:
                 lines.append(rule)
-        buffers = sum(b.size for layer in self.layers for b in layer.buffers.values())
-        lines += [rule, f"Trainable params: {total:,}", f"Non-trainable (buffers): {buffers:,}"]
+        lines.append(rule)
+        if self.built:
+            buffers = sum(b.size for layer in self.layers for b in layer.buffers.values())
+            lines += [
+                f"Total params: {total + buffers:,}",
+                f"Trainable params: {total:,}",
+                f"Non-trainable (buffers): {buffers:,}",
+            ]
+        else:
+            lines.append("The model is not built yet: " + _HOW_TO_BUILD + ".")
         print_fn("\n".join(lines))
 
     def __repr__(self) -> str:
+        if not self.layers:
+            return "Sequential([])"
         inner = ",\n".join(f"    {layer!r}" for layer in self.layers)
         return f"Sequential([\n{inner}\n])"
 
 
-def _metrics_get(name: object, loss: losses.Loss) -> metrics.Metric:
-    if not isinstance(name, str):
-        raise TypeError(f"metrics entries must be metric names, got {_checks.describe(name)}")
-    return metrics.get(name, loss)
+_HOW_TO_BUILD = (
+    "call build((None, features)), start the model with Input((features,)), or run it on a batch"
+)
+
+
+def _input_width_of(input_shape: object) -> int:
+    """``F`` from Keras's ``(None, F)`` or from ``(F,)``."""
+    shape = tuple(input_shape) if isinstance(input_shape, tuple | list) else None
+    if shape is not None and len(shape) == 2 and shape[0] is None:
+        shape = shape[1:]
+    if shape is None or len(shape) != 1 or not _checks.is_int(shape[0]) or shape[0] <= 0:
+        raise ValueError(
+            "input_shape must be (None, features) or (features,) with a positive int "
+            f"number of features, got {_checks.describe(input_shape)}"
+        )
+    return int(shape[0])
+
+
+def _follow_widths(layers: Sequence[Layer], width: int | None) -> list[int | None]:
+    """The width reaching each layer (None where not known yet), checked on the way.
+
+    ``width`` is the model's input width when given (``build``). Otherwise the
+    first layer that requires a width (an ``Input``, a built ``Dense``) sets it,
+    and the width-keeping layers before it (activations, Dropout) share it.
+    """
+    widths: list[int | None] = []
+    for i, layer in enumerate(layers):
+        expected = layer.input_width
+        if expected is not None:
+            if width is None:
+                width = expected
+            elif width != expected:
+                raise ValueError(
+                    f"layers[{i}] ({type(layer).__name__}) expects {expected} input "
+                    f"features, but the layer before it outputs {width}"
+                    if i
+                    else f"layers[0] ({type(layer).__name__}) expects {expected} input "
+                    f"features, but the model's input has {width}"
+                )
+        widths.append(width)
+        if width is not None:
+            width = layer.output_width(width)
+    known = next((i for i, w in enumerate(widths) if w is not None), None)
+    if known is not None and known > 0:
+        w = widths[known]
+        for i in range(known - 1, -1, -1):
+            layer = layers[i]
+            if not layer.built or layer.params or layer.output_width(w) != w:
+                break  # a layer that may change the width: what reaches it is unknown
+            widths[i] = w
+    return widths
+
+
+def _common_dtype(layers: Sequence[Layer]) -> np.dtype:
+    """The one dtype of every param (and of the layers still to build)."""
+    dtypes = {p.dtype for layer in layers for p in layer.params.values()}
+    dtypes |= {
+        np.dtype(layer.dtype)
+        for layer in layers
+        if not layer.built and getattr(layer, "dtype", None) is not None
+    }
+    if len(dtypes) > 1:
+        raise ValueError(
+            f"layers must share one parameter dtype, got {sorted(d.name for d in dtypes)}"
+        )
+    return dtypes.pop() if dtypes else np.dtype(np.float32)
+
+
+def _resolve_metrics(name: str, entries: object, loss: losses.Loss | None) -> list[metrics.Metric]:
+    """``compile``'s ``metrics``/``weighted_metrics``: metric objects, names as given."""
+    if entries is None:
+        return []
+    if isinstance(entries, str) or not isinstance(entries, Sequence):
+        raise TypeError(
+            f"{name} must be a list of metric names or Metric objects, "
+            f"got {_checks.describe(entries)}"
+        )
+    return [metrics.get(entry, loss=loss) for entry in entries]
 
 
 _ACTIVATIONS: dict[str, type[Layer]] = {
@@ -461,14 +690,23 @@ def MLP(  # noqa: N802 - a builder named like the class it builds, as in Keras
     layers: list[Layer] = []
     for fan_in, fan_out in zip(sizes[:-2], sizes[1:-1], strict=True):
         layers.append(
-            Dense(fan_in, fan_out, use_bias=not batchnorm, init=init, seed=init_rng, dtype=dtype)
+            Dense(
+                fan_in,
+                fan_out,
+                use_bias=not batchnorm,
+                kernel_initializer=init,
+                seed=init_rng,
+                dtype=dtype,
+            )
         )
         if batchnorm:
             layers.append(BatchNorm(fan_out, dtype=dtype))
         layers.append(_ACTIVATIONS[activation]())
         if dropout > 0:
             layers.append(Dropout(dropout))
-    layers.append(Dense(sizes[-2], sizes[-1], init="glorot_uniform", seed=init_rng, dtype=dtype))
+    layers.append(
+        Dense(sizes[-2], sizes[-1], kernel_initializer="glorot_uniform", seed=init_rng, dtype=dtype)
+    )
     if output == "softmax":
         layers.append(Softmax())
     model_seed_int = None if seed is None else int(model_seed.generate_state(1)[0])

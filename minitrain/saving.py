@@ -6,11 +6,19 @@ File layout (every entry a plain array; JSON travels as a 0-d unicode array)::
     "optimizer/iterations", "optimizer/m/0.W", ...   optimizer state (save, backups)
     "__config__"                   JSON: architecture and compile setup (save)
     "__training__"                 JSON: RNG states, learning rates, the caller's meta (backups)
-    "fit/order", "fit/sums", "fit/count"   the epoch in progress (backups)
+    "fit/<name>"                   the epoch in progress (backups): what the fit loop
+                                   keeps in model._fit_progress["arrays"]
 
 Every load checks every key, shape and dtype (and, for backups, every
-generator state, rate and running sum) against the model *before* it writes
-anything, so a bad file leaves the model exactly as it was.
+generator state and rate) against the model *before* it writes anything, so a
+bad file leaves the model exactly as it was. What the ``fit/`` arrays mean is
+the fit loop's business: here they are only checked to be numeric arrays.
+
+Untrusted files cannot exhaust memory: ``io.read_npz`` refuses an entry whose
+header promises more bytes than the file holds, and ``load_model`` compares
+the sizes the architecture declares with the arrays the file holds *before*
+it constructs a single layer (a 1 KB file declaring a 200000 x 200000 Dense is
+a ``ValueError``, not a 160 GB allocation).
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import io, layers, losses, optimizers
+from . import io, layers, losses, metrics, optimizers
 from ._checks import is_real
 from .io import from_json_array, json_array
 
@@ -29,8 +37,9 @@ if TYPE_CHECKING:
     from .model import Sequential
 
 FORMAT = "minitrain.model"
-VERSION = 1
+VERSION = 2
 _OPT = "optimizer/"
+_FIT = "fit/"
 
 
 def check_arrays(what: str, given: object, expected: dict[str, np.ndarray]) -> None:
@@ -98,21 +107,97 @@ def load_weights(model: Sequential, path: str | os.PathLike[str]) -> None:
 
 
 def save_model(model: Sequential, path: str | os.PathLike[str]) -> None:
+    """Architecture, weights, buffers, compile setup and optimizer state, atomically.
+
+    An unbuilt model writes its configuration alone and loads unbuilt.
+    """
     config: dict[str, Any] = {"format": FORMAT, "version": VERSION, "model": model.get_config()}
-    if model.optimizer is not None and model.loss is not None:
+    if model.optimizer is not None:
         config["compile"] = {
             "optimizer": model.optimizer.get_config(),
-            "loss": model.loss.get_config(),
-            "metrics": [m.name for m in model.metrics],
+            "loss": None if model.loss is None else model.loss.get_config(),
+            "metrics": [m.get_config() for m in model.metrics],
+            "weighted_metrics": [m.get_config() for m in model.weighted_metrics],
         }
     arrays = {**model._state_arrays(), **_optimizer_arrays(model), "__config__": json_array(config)}
     io.atomic_write_npz(path, arrays)
 
 
+def _declared_sizes(model_config: dict[str, Any]) -> list[int]:
+    """How many values (params and buffers) each layer of ``model_config`` will
+    allocate, read from the configuration alone: nothing is constructed.
+
+    The width is followed as ``Sequential`` follows it, so a lazy layer that the
+    configuration would build (after an ``Input`` or a ``build_input_shape``)
+    counts too. A layer with nothing to allocate counts 0.
+    """
+    shape = model_config.get("build_input_shape")
+    width = None if shape is None else _positive(shape[-1])
+    sizes = []
+    for entry in model_config["layers"]:
+        cls, cfg = entry["class"], entry.get("config", {})
+        size = 0
+        if cls == "Input":
+            width = _positive(cfg["shape"][0])
+        elif cls == "Dense":
+            fan_in = cfg.get("in_features") or width
+            fan_out = _positive(cfg.get("out_features") or cfg.get("units"))
+            if fan_in is not None:
+                size = _positive(fan_in) * fan_out + (fan_out if cfg.get("use_bias", True) else 0)
+            width = fan_out
+        elif cls in ("BatchNorm", "BatchNormalization"):
+            features = cfg.get("num_features") or width
+            if features is not None:
+                size = 4 * _positive(features)  # gamma, beta and the two statistics
+                width = features
+        sizes.append(size)
+    return sizes
+
+
+def _positive(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"a layer width must be a positive int, got {value!r}")
+    return value
+
+
+# Values the configuration may declare beyond what the file holds before it is
+# refused unbuilt: enough for an honest mismatch (a renamed or missing key) to reach
+# the precise key-by-key check, far too few to exhaust memory.
+_SLACK = 65_536
+
+
+def _check_declared_sizes(model_config: Any, arrays: dict[str, np.ndarray]) -> None:
+    """Refuse a configuration that declares far more values than the file holds,
+    before anything is allocated (a crafted config cannot exhaust memory)."""
+    sizes = _declared_sizes(model_config)
+    held = [0] * len(sizes)
+    for key, value in arrays.items():
+        index, dot, _ = key.partition(".")
+        if dot and index.isdigit() and int(index) < len(held):
+            held[int(index)] += value.size
+    if sum(sizes) <= sum(held) + _SLACK:
+        return
+    excess = [declared - have for declared, have in zip(sizes, held, strict=True)]
+    i = excess.index(max(excess))
+    raise ValueError(
+        f"layers[{i}] ({model_config['layers'][i]['class']}) declares {sizes[i]:,} values "
+        f"(params and buffers), but the file holds {held[i]:,} for it "
+        "(refused before allocating anything)"
+    )
+
+
+def _metric_from_config(entry: Any, loss: losses.Loss | None) -> metrics.Metric:
+    """A metric config; a bare name is a file of format version 1."""
+    if isinstance(entry, str):
+        return metrics.get(entry, loss=loss)
+    return metrics.from_config(entry)
+
+
 def load_model(path: str | os.PathLike[str]) -> Sequential:
     """Rebuild a model written by ``Sequential.save``: architecture, weights, buffers,
     compile setup and optimizer state. Never unpickles; every key, shape and dtype
-    is checked."""
+    is checked, and the sizes the architecture declares are checked against the
+    arrays before any layer is constructed."""
     from .model import Sequential  # model imports this module
 
     arrays = io.read_npz(path)
@@ -123,18 +208,24 @@ def load_model(path: str | os.PathLike[str]) -> Sequential:
         config = from_json_array(arrays["__config__"], f"{where} '__config__'")
         if config.get("format") != FORMAT:
             raise ValueError(f"format must be {FORMAT!r}, got {config.get('format')!r}")
-        model = Sequential(
-            [layers.from_config(c) for c in config["model"]["layers"]],
-            seed=config["model"].get("seed"),
-        )
+        arch = config["model"]
+        _check_declared_sizes(arch, arrays)
+        model = Sequential([layers.from_config(c) for c in arch["layers"]], seed=arch.get("seed"))
+        if arch.get("build_input_shape") is not None:
+            model.build(arch["build_input_shape"])
         if "compile" in config:
             c = config["compile"]
+            loss = None if c["loss"] is None else losses.from_config(c["loss"])
             model.compile(
                 optimizers.from_config(c["optimizer"]),
-                losses.from_config(c["loss"]),
-                metrics=c["metrics"],
+                loss,
+                metrics=[_metric_from_config(m, loss) for m in c["metrics"]],
+                weighted_metrics=[
+                    _metric_from_config(m, loss) for m in c.get("weighted_metrics", [])
+                ],
             )
-    except (AttributeError, KeyError, TypeError, ValueError) as err:  # JSON of the wrong shape
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as err:
+        # JSON of the wrong shape, or arguments a constructor refuses.
         raise ValueError(f"{where} has a broken '__config__': {err}") from None
     weights, opt = _split(arrays)
     _apply(model, where, weights, opt if model.optimizer is not None else None)
@@ -156,7 +247,9 @@ def _generators(model: Sequential) -> dict[str, np.random.Generator]:
 
 
 def save_training_state(model: Sequential, path: str | os.PathLike[str], meta: dict) -> None:
-    """Everything a resumed ``fit`` needs to continue bit-identically."""
+    """Everything a resumed ``fit`` needs to continue bit-identically: weights,
+    buffers, optimizer state, generator states, learning rates, ``meta``, and the
+    arrays of the epoch in progress (``model._fit_progress["arrays"]``) as ``fit/...``."""
     arrays = {**model._state_arrays(), **_optimizer_arrays(model)}
     rngs = {key: rng.bit_generator.state for key, rng in _generators(model).items()}
     training: dict[str, Any] = {"meta": meta, "rng": rngs}
@@ -170,10 +263,7 @@ def save_training_state(model: Sequential, path: str | os.PathLike[str], meta: d
     arrays["__training__"] = json_array(training)
     progress = model._fit_progress
     if progress:
-        if progress["order"] is not None:
-            arrays["fit/order"] = progress["order"]
-        arrays["fit/sums"] = progress["means"].sums
-        arrays["fit/count"] = np.array(progress["means"].count)
+        arrays.update({_FIT + name: value for name, value in progress["arrays"].items()})
     io.atomic_write_npz(path, arrays)
 
 
@@ -213,40 +303,29 @@ def _check_training(where: str, state: Any, model: Sequential) -> None:
             raise ValueError(f"{where} holds a broken {name}: {value!r}")
 
 
-def _check_progress(where: str, arrays: dict[str, np.ndarray], width: int) -> None:
-    """The epoch in progress, when there is one: running sums, count and shuffle order."""
-    if "fit/sums" not in arrays:
-        return
-    sums, count = arrays["fit/sums"], arrays.get("fit/count")
-    order = arrays.get("fit/order")
-    if sums.shape != (width,) or sums.dtype != np.float64:
-        raise ValueError(
-            f"{where} 'fit/sums' must have shape ({width},) and dtype float64, "
-            f"got shape {sums.shape} and dtype {sums.dtype}"
-        )
-    if count is None or count.shape != () or count.dtype.kind not in "iu" or count < 0:
-        raise ValueError(f"{where} 'fit/count' must be a 0-d int array >= 0")
-    if order is not None and (
-        order.ndim != 1
-        or order.dtype.kind not in "iu"
-        or not np.array_equal(np.sort(order), np.arange(len(order)))
-    ):
-        raise ValueError(f"{where} 'fit/order' must be a permutation of 0, 1, ..., N - 1")
+def _progress_arrays(where: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The ``fit/`` entries, prefix dropped; each must be a plain numeric array
+    (the fit loop checks what they mean)."""
+    progress = {k[len(_FIT) :]: v for k, v in arrays.items() if k.startswith(_FIT)}
+    for name, value in progress.items():
+        if value.dtype.kind not in "biuf" or value.dtype.byteorder not in "=|":
+            raise ValueError(
+                f"{where} {_FIT + name!r} must be a numeric array, got dtype {value.dtype}"
+            )
+    return progress
 
 
 def load_training_state(model: Sequential, path: str | os.PathLike[str]) -> dict[str, Any]:
     """Restore what ``save_training_state`` wrote; everything is checked first, so a
-    bad file changes nothing. Returns the caller's ``meta``."""
-    from .training import RunningMeans
-
+    bad file changes nothing. Sets ``model._fit_progress = {"arrays": {...}}`` (the
+    ``fit/`` entries, possibly none) and returns the caller's ``meta``."""
     arrays = io.read_npz(path)
     where = f"training state {str(path)!r}"
     if "__training__" not in arrays:
         raise ValueError(f"{where} has no '__training__' entry")
     state = from_json_array(arrays["__training__"], where)
-    names = ["loss", *(m.name for m in model.metrics)]
     _check_training(where, state, model)
-    _check_progress(where, arrays, len(names))
+    progress = _progress_arrays(where, arrays)
     weights, opt = _split(arrays)
     _apply(model, where, weights, opt if model.optimizer is not None else None)
     if model.optimizer is not None:
@@ -255,10 +334,5 @@ def load_training_state(model: Sequential, path: str | os.PathLike[str]) -> dict
         model.optimizer._last_lr = state.get("last_lr")
     for key, rng in _generators(model).items():
         rng.bit_generator.state = state["rng"][key]
-    model._fit_progress = None
-    if "fit/sums" in arrays:
-        means = RunningMeans(names)
-        means.sums[:] = arrays["fit/sums"]
-        means.count = int(arrays["fit/count"])
-        model._fit_progress = {"order": arrays.get("fit/order"), "means": means}
+    model._fit_progress = {"arrays": progress}
     return state["meta"]

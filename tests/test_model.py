@@ -59,9 +59,12 @@ def test_sequential_rejects_a_single_layer_not_in_a_list():
         mt.Sequential(mt.Dense(3, 4))
 
 
-def test_sequential_rejects_an_empty_list():
-    with pytest.raises(ValueError, match="layers must hold at least one layer, got an empty list"):
-        mt.Sequential([])
+def test_an_empty_sequential_is_unbuilt_and_cannot_run():
+    # Keras's Sequential() (layers come with add); round 1 refused the empty list.
+    for model in (mt.Sequential([]), mt.Sequential()):
+        assert model.layers == [] and not model.built
+        with pytest.raises(ValueError, match=r"the model has no layers: add\(layer\) first"):
+            model.forward(np.ones((2, 3)))
 
 
 @pytest.mark.parametrize(
@@ -169,7 +172,8 @@ def test_mlp_with_no_hidden_layer_is_one_dense():
 def test_mlp_initialisers_follow_the_activation(activation, hidden_init):
     model = mt.MLP([4, 8, 6, 3], activation=activation, seed=0)
     dense = [layer for layer in model.layers if isinstance(layer, mt.Dense)]
-    assert [d.init for d in dense] == [hidden_init, hidden_init, "glorot_uniform"]
+    names = [mt.initializers.serialize(d.kernel_initializer) for d in dense]
+    assert names == [hidden_init, hidden_init, "glorot_uniform"]
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"batchnorm": True, "dropout": 0.3}])
@@ -338,12 +342,12 @@ def test_state_dict_keys_in_layer_order():
 
 def test_named_parameters_are_the_live_arrays():
     model = mt.MLP([3, 4, 2], batchnorm=True, seed=0)
-    named = model.named_parameters()
-    assert [k for k, _, _ in named] == ["0.W", "1.gamma", "1.beta", "3.W", "3.b"]
-    for key, p, g in named:
+    named = model.named_parameters()  # (name, array) pairs, as PyTorch
+    assert [k for k, _ in named] == ["0.W", "1.gamma", "1.beta", "3.W", "3.b"]
+    for (key, p), (slot_key, slot_p, g) in zip(named, model._param_slots(), strict=True):
         i, name = key.split(".")
         assert p is model.layers[int(i)].params[name]
-        assert g is model.layers[int(i)].grads[name]
+        assert slot_key == key and slot_p is p and g is model.layers[int(i)].grads[name]
 
 
 def test_state_dict_returns_copies():
@@ -482,19 +486,18 @@ def test_compile_keeps_a_consistent_loss_object(output):
 def test_compile_rejects_unknown_names_listing_the_valid_ones():
     model = mt.MLP([4, 5, 3], seed=0)
     with pytest.raises(
-        ValueError, match=r"optimizer must be one of 'sgd', 'adam', 'adamw', got 'rmsprop'"
+        ValueError, match=r"optimizer must be one of 'sgd', .*'rmsprop'.*, got 'lamb'"
     ):
-        model.compile("rmsprop", "mse")
+        model.compile("lamb", "mse")
     with pytest.raises(
         ValueError,
         match=r"loss must be one of 'categorical_crossentropy', "
-        r"'sparse_categorical_crossentropy', 'mse', 'mean_squared_error', got 'hinge'",
+        r"'sparse_categorical_crossentropy', .*'binary_crossentropy'.*'huber'.*, got 'hinge'",
     ):
         model.compile("sgd", "hinge")
     with pytest.raises(
         ValueError,
-        match=r"metric must be one of 'accuracy', 'acc', 'categorical_accuracy', "
-        r"'sparse_categorical_accuracy', 'binary_accuracy', got 'f1'",
+        match=r"metric must be one of 'accuracy', 'acc', .*'binary_accuracy'.*, got 'f1'",
     ):
         model.compile("sgd", "mse", metrics=["accuracy", "f1"])
     assert model.optimizer is None and model.loss is None and model.metrics == []
@@ -540,12 +543,13 @@ def test_compile_adam_by_name_has_the_api_defaults():
 @pytest.mark.parametrize(
     ("loss", "names", "classes"),
     [
-        ("sparse_categorical_crossentropy", ["accuracy"], ["SparseCategoricalAccuracy"]),
-        ("categorical_crossentropy", ["acc"], ["CategoricalAccuracy"]),
+        # Keras 3: "accuracy" picks its kind from the shapes of the first batch.
+        ("sparse_categorical_crossentropy", ["accuracy"], ["Accuracy"]),
+        ("categorical_crossentropy", ["acc"], ["Accuracy"]),
         (
             "categorical_crossentropy",
             ["accuracy", "categorical_accuracy"],
-            ["CategoricalAccuracy", "CategoricalAccuracy"],
+            ["Accuracy", "CategoricalAccuracy"],
         ),
     ],
 )
@@ -553,7 +557,8 @@ def test_compile_resolves_metrics(loss, names, classes):
     model = mt.MLP([4, 5, 3], seed=0)
     model.compile("sgd", loss, metrics=names)
     assert [type(m).__name__ for m in model.metrics] == classes
-    assert model.metrics[0].name == "accuracy"
+    assert [m.name for m in model.metrics] == names  # logged as given
+    assert model.weighted_metrics == []
 
 
 # --------------------------------------------------------------- train_step

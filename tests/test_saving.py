@@ -512,7 +512,8 @@ def test_load_model_of_a_weights_file_says_it_has_no_config(tmp_path):
                 '{"format": "minitrain.model", "model": {"layers": '
                 '[{"class": "Conv2D", "config": {}}]}}'
             ),
-            r"layer class must be one of \['BatchNorm', 'Dense'",
+            r"layer class must be one of \['BatchNorm', 'BatchNormalization', 'Dense'.*, "
+            r"got 'Conv2D'",
         ),
         (
             np.array([1.0, 2.0]),

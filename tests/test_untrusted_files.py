@@ -333,13 +333,16 @@ def _refused(loader: str, path: Path, message: str) -> None:
 
 
 MEMBER_TRICKS = {
+    # Refused from the header, before numpy would allocate what it declares.
     "header promises 1000 floats, holds 10": (
         _npy((1000,), np.zeros(10, np.float32).tobytes()),
-        r"is not a readable \.npz file: EOF",
+        r"is not a readable \.npz file: entry '0\.W' declares shape \(1000,\) of float32 "
+        r"\(4,000 bytes\), but holds at most 40 bytes",
     ),
     "header promises 4 TiB": (
         _npy((2**40,), np.zeros(10, np.float32).tobytes()),
-        r"is not a readable \.npz file: Unable to allocate 4\.00 TiB",
+        r"is not a readable \.npz file: entry '0\.W' declares shape \(1099511627776,\) of "
+        r"float32 \(4,398,046,511,104 bytes\), but holds at most 40 bytes",
     ),
     "object field in a structured dtype": (
         _npy((2,), b"\0" * 16, descr=[("a", "<f4"), ("b", "|O")]),
