@@ -1,22 +1,26 @@
-"""Tests for minitrain.metrics: accuracy variants on hand tables and name resolution."""
+"""The accuracies: hand tables, then keras.metrics over several batches, weighted or not.
+
+A fresh metric called once, ``metric(y, p)``, is the batch's accuracy; over a
+stream of batches ``result()`` must equal Keras's after every batch.
+"""
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pytest
 
-from minitrain import metrics
-from minitrain.losses import (
-    CategoricalCrossentropy,
-    MeanSquaredError,
-    SparseCategoricalCrossentropy,
-)
 from minitrain.metrics import (
     Accuracy,
     BinaryAccuracy,
     CategoricalAccuracy,
     SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
 )
+from tests.metrics import streams
+from tests.oracles import keras
 
 # Four samples, three classes. Row argmaxes of PRED: 2, 0, 1, 0 (row 3 ties at
 # 0.4 between classes 0 and 1: np.argmax, like Keras's, takes the first).
@@ -97,77 +101,134 @@ def test_accuracy_picks_by_shape_as_keras(y_true, y_pred, expected):
     assert Accuracy()(y_true, y_pred) == expected
 
 
-@pytest.mark.parametrize(
-    ("name", "loss", "cls", "log_key"),
-    [
-        ("accuracy", SparseCategoricalCrossentropy(), SparseCategoricalAccuracy, "accuracy"),
-        ("acc", SparseCategoricalCrossentropy(from_logits=True), SparseCategoricalAccuracy,
-         "accuracy"),
-        ("accuracy", CategoricalCrossentropy(), CategoricalAccuracy, "accuracy"),
-        ("acc", CategoricalCrossentropy(label_smoothing=0.1), CategoricalAccuracy, "accuracy"),
-        ("accuracy", MeanSquaredError(), Accuracy, "accuracy"),
-        ("accuracy", "sparse_categorical_crossentropy", SparseCategoricalAccuracy, "accuracy"),
-        ("accuracy", "mse", Accuracy, "accuracy"),
-        ("categorical_accuracy", SparseCategoricalCrossentropy(), CategoricalAccuracy,
-         "categorical_accuracy"),
-        ("sparse_categorical_accuracy", CategoricalCrossentropy(), SparseCategoricalAccuracy,
-         "sparse_categorical_accuracy"),
-        ("binary_accuracy", MeanSquaredError(), BinaryAccuracy, "binary_accuracy"),
-    ],
-)  # fmt: skip
-def test_get_resolves_names_by_loss(name, loss, cls, log_key):
-    metric = metrics.get(name, loss)
-    assert type(metric) is cls
-    assert metric.name == log_key
-
-
-@pytest.mark.parametrize(
-    ("num_outputs", "y_true", "y_pred", "expected"),
-    [
-        # One output: binary accuracy at 0.5; [0.7, 0.4, 0.6] -> [1, 0, 1] vs [1, 0, 0].
-        (1, np.array([[1.0], [0.0], [0.0]]), np.array([[0.7], [0.4], [0.6]]), 2 / 3),
-        # Several outputs: categorical accuracy; argmaxes 2, 0, 1, 0 vs 2, 0, 0, 0.
-        (3, np.eye(3)[[2, 0, 0, 0]], PRED, 0.75),
-    ],
-)
-def test_mse_accuracy_is_binary_for_one_output_else_categorical(
-    num_outputs, y_true, y_pred, expected
-):
-    loss = MeanSquaredError()
-    metric = metrics.get("accuracy", loss)
-    t = loss.prepare_targets(y_true, num_outputs, np.float64)
-    assert metric(t, y_pred) == expected
-
-
-def test_get_returns_a_metric_object_unchanged():
-    metric = BinaryAccuracy(name="hit_rate", threshold=0.3)
-    assert metrics.get(metric, MeanSquaredError()) is metric
-    assert metric.name == "hit_rate"
-
-
-def test_unknown_metric_name_lists_the_valid_ones():
-    with pytest.raises(
-        ValueError,
-        match="metric must be one of 'accuracy', 'acc', 'categorical_accuracy', "
-        "'sparse_categorical_accuracy', 'binary_accuracy', got 'precision'",
-    ):
-        metrics.get("precision", CategoricalCrossentropy())
-
-
-@pytest.mark.parametrize(
-    ("name", "loss", "error", "message"),
-    [
-        (3, CategoricalCrossentropy(), TypeError,
-         r"metric must be a Metric or one of 'accuracy'.*got 3 \(int\)"),
-        ("accuracy", "hinge", ValueError, "loss must be one of"),
-        ("accuracy", None, TypeError, "loss must be a Loss or one of"),
-    ],
-)  # fmt: skip
-def test_get_rejects_wrong_types(name, loss, error, message):
-    with pytest.raises(error, match=message):
-        metrics.get(name, loss)
-
-
 def test_binary_accuracy_threshold_is_checked():
     with pytest.raises(TypeError, match="threshold must be a real number"):
         BinaryAccuracy(threshold="0.5")
+
+
+def test_binary_accuracy_cuts_logits_at_half_as_keras():
+    # Logits [0.3, -2.0, 0.7] are cut at 0.5, not 0: predicted [0, 0, 1] against [1, 0, 1].
+    logits = np.array([[0.3], [-2.0], [0.7]])
+    y = np.array([[1.0], [0.0], [1.0]])
+    assert BinaryAccuracy()(y, logits) == 2 / 3
+    assert BinaryAccuracy(threshold=0.0)(y, logits) == 1.0
+
+
+def test_accuracy_over_batches_weights_samples_not_batches():
+    # Batch 1: 1 of 2 right; batch 2: 3 of 3 right -> 4 / 5, not mean(0.5, 1.0).
+    metric = SparseCategoricalAccuracy()
+    assert metric(np.array([0, 1]), np.array([[0.9, 0.1], [0.8, 0.2]])) == 0.5
+    assert metric(np.array([1, 1, 0]), np.array([[0.1, 0.9], [0.4, 0.6], [0.7, 0.3]])) == 0.8
+
+
+def test_weighted_accuracy_is_the_weighted_mean_of_hits():
+    # Hits [1, 0, 1] with weights [1, 3, 0.5]: (1 + 0.5) / 4.5.
+    metric = SparseCategoricalAccuracy()
+    hits = metric(np.array([0, 0, 1]), np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7]]), [1, 3, 0.5])
+    assert hits == 1.5 / 4.5
+
+
+@pytest.mark.parametrize(
+    ("labels", "k", "expected"),
+    [
+        # Scores [0.1, 0.5, 0.4, 0.5]: label 2 (0.4) is 3rd -> in top 3, not top 2.
+        ([2], 3, 1.0),
+        ([2], 2, 0.0),
+        # Label 1 ties with label 3 for the top score: in the top 1 (in_top_k counts ties).
+        ([1], 1, 1.0),
+        ([3], 1, 1.0),
+        ([0], 3, 0.0),
+        ([0], 4, 1.0),
+    ],
+)
+def test_top_k_on_a_hand_table_counts_ties_as_keras(labels, k, expected):
+    p = np.array([[0.1, 0.5, 0.4, 0.5]])
+    assert SparseTopKCategoricalAccuracy(k=k)(np.array(labels), p) == expected
+    assert TopKCategoricalAccuracy(k=k)(np.eye(4)[labels], p) == expected
+
+
+@pytest.mark.parametrize("cls", [TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy])
+def test_top_k_above_the_class_count_names_k_and_the_classes(cls):
+    y = np.eye(3)[[0, 1]] if cls is TopKCategoricalAccuracy else np.array([0, 1])
+    with pytest.raises(ValueError, match=r"k must be at most the number of classes \(3\).*k=5"):
+        cls()(y, np.full((2, 3), 1 / 3))
+
+
+def test_sparse_top_k_refuses_labels_outside_the_classes():
+    with pytest.raises(ValueError, match=r"y_true must be labels in \[0, 3\), got 3"):
+        SparseTopKCategoricalAccuracy(k=2)(np.array([0, 3]), np.full((2, 3), 1 / 3))
+
+
+@pytest.mark.parametrize(
+    ("metric", "y_true", "y_pred", "message"),
+    [
+        (SparseCategoricalAccuracy(), [0, 1, 2], np.eye(3)[:2], "same number of samples"),
+        (CategoricalAccuracy(), np.eye(3), np.eye(4)[:3], "one-hot of the shape of y_pred"),
+        (BinaryAccuracy(), np.ones((3, 2)), np.ones((3, 1)), "same shape"),
+        (SparseCategoricalAccuracy(), np.ones((3, 2)), np.eye(3), "one label per sample"),
+        (CategoricalAccuracy(), np.eye(3)[0], np.eye(3)[0], r"shape \(N, C\)"),
+    ],
+)
+def test_mismatched_shapes_are_refused(metric, y_true, y_pred, message):
+    with pytest.raises(ValueError, match=message):
+        metric.update_state(y_true, y_pred)
+    assert metric.result() == 0.0  # nothing was counted
+
+
+def test_sample_weight_of_another_length_is_refused():
+    with pytest.raises(ValueError, match=r"sample_weight must hold one weight per sample \(2\)"):
+        SparseCategoricalAccuracy().update_state([0, 1], np.eye(2), [1.0, 2.0, 3.0])
+
+
+# Each row: our metric, Keras's (in float64), the batch maker.
+CASES = {
+    "binary": (BinaryAccuracy, "BinaryAccuracy", {}, streams.binary),
+    "binary multi-label": (
+        BinaryAccuracy, "BinaryAccuracy", {}, functools.partial(streams.binary, k=4)
+    ),
+    "binary threshold 0.3": (
+        BinaryAccuracy, "BinaryAccuracy", {"threshold": 0.3}, streams.binary
+    ),
+    "binary labels (N,)": (
+        BinaryAccuracy, "BinaryAccuracy", {}, lambda rng, n: (
+            streams.binary(rng, n)[0][:, 0], streams.binary(rng, n)[1])
+    ),
+    "categorical": (CategoricalAccuracy, "CategoricalAccuracy", {}, streams.one_hot),
+    "sparse": (SparseCategoricalAccuracy, "SparseCategoricalAccuracy", {}, streams.labels),
+    "sparse (N, 1)": (
+        SparseCategoricalAccuracy, "SparseCategoricalAccuracy", {},
+        lambda rng, n: (lambda y, p: (y[:, None], p))(*streams.labels(rng, n)),
+    ),
+    "top 3": (TopKCategoricalAccuracy, "TopKCategoricalAccuracy", {"k": 3}, streams.one_hot),
+    "top 5 of 8": (
+        TopKCategoricalAccuracy, "TopKCategoricalAccuracy", {},
+        functools.partial(streams.one_hot, c=8),
+    ),
+    "sparse top 2": (
+        SparseTopKCategoricalAccuracy, "SparseTopKCategoricalAccuracy", {"k": 2}, streams.labels
+    ),
+    "sparse top 5 of 7": (
+        SparseTopKCategoricalAccuracy, "SparseTopKCategoricalAccuracy", {},
+        functools.partial(streams.labels, c=7),
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("case", list(CASES))
+def test_accuracies_equal_keras_after_every_batch(case, weighted):
+    ours, theirs, kwargs, make = CASES[case]
+    batches = streams.stream(make, weighted=weighted)
+    oracle = getattr(keras().metrics, theirs)(dtype="float64", **kwargs)
+    expected = streams.keras_results(oracle, batches)
+    got = streams.results(ours(**kwargs), batches)
+    np.testing.assert_allclose(got, expected, rtol=1e-13, atol=0)
+    assert len(set(got)) > 1  # the stream moves the result
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_float32_accuracy_equals_keras_float32(weighted):
+    batches = streams.stream(streams.binary, weighted=weighted, dtype=np.float32)
+    expected = streams.keras_results(keras().metrics.BinaryAccuracy(), batches)
+    got = streams.results(BinaryAccuracy(), batches)
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=0)
