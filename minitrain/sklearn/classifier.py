@@ -47,7 +47,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         callback monitoring ``"val_loss"`` this is early stopping.
     callbacks : list of Callback or None, default=None
         minitrain callbacks. ``fit`` trains with deep copies, kept in ``callbacks_``, so
-        the parameter itself never changes (``clone`` copies it too).
+        the parameter itself never changes and the fits of a search share no callback
+        state (``clone`` copies it too); a file path in a callback (``ModelCheckpoint``,
+        ``CSVLogger``) is the same path for every copy.
     random_state : int, RandomState or None, default=None
         An int is the model's seed (``minitrain.MLP(..., seed=random_state)``): weights,
         shuffling and dropout masks, so the same int gives bit-identical fits. A
