@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -32,12 +32,8 @@ _DTYPES = (np.float64, np.float32)
 
 
 class _BaseMLP(BaseEstimator):
-    """What the classifier and the regressor share: building, training, predicting.
-
-    Subclasses say what the targets are (``_prepare_targets``), which loss and metrics
-    the model is compiled with (``_loss``, ``_metrics``) and how the model's output
-    becomes a prediction.
-    """
+    """The parameters, ``fit`` and the plumbing of both estimators (see the module docstring);
+    subclasses set ``_loss``, ``_metrics``, ``_regression`` and ``_prepare_targets``."""
 
     _loss: str
     _metrics: tuple[str, ...]
@@ -76,7 +72,7 @@ class _BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ training
 
-    def fit(self, X: Any, y: Any, **fit_params: Any) -> _BaseMLP:
+    def fit(self, X: Any, y: Any, **fit_params: Any) -> Self:
         """Build a new model (or, with ``warm_start``, keep the fitted one) and train it
         for ``epochs`` epochs.
 
@@ -114,7 +110,7 @@ class _BaseMLP(BaseEstimator):
         self.model_, self.callbacks_ = model, callbacks
         return self
 
-    def _partial_fit(self, X: Any, y: Any, classes: Any, fit_params: dict[str, Any]) -> _BaseMLP:
+    def _partial_fit(self, X: Any, y: Any, classes: Any, fit_params: dict[str, Any]) -> Self:
         _check_fit_params(type(self).__name__, fit_params)
         first = not hasattr(self, "model_")
         X, targets = self._validate_training_data(X, y, first=first, classes=classes)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 from sklearn.base import ClassifierMixin
@@ -95,7 +95,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     _metrics = ("accuracy",)
     _regression = False
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None, **fit_params: Any) -> MLPClassifier:
+    def partial_fit(self, X: Any, y: Any, classes: Any = None, **fit_params: Any) -> Self:
         """One epoch over ``(X, y)``; the first call builds the model.
 
         Parameters
@@ -106,6 +106,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             Every class that any call will see (a batch need not hold all of them).
         **fit_params
             As for ``fit``.
+
+        Returns
+        -------
+        self
         """
         if not hasattr(self, "model_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 from sklearn.base import RegressorMixin
@@ -48,7 +48,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     _metrics = ()
     _regression = True
 
-    def partial_fit(self, X: Any, y: Any, **fit_params: Any) -> MLPRegressor:
+    def partial_fit(self, X: Any, y: Any, **fit_params: Any) -> Self:
         """One epoch over ``(X, y)``; the first call builds the model.
 
         Parameters
@@ -57,6 +57,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         y : array-like of shape (N,) or (N, k)
         **fit_params
             As for ``fit``.
+
+        Returns
+        -------
+        self
         """
         return self._partial_fit(X, y, None, fit_params)
 
