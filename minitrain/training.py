@@ -1,87 +1,62 @@
-"""The fit loop: batches, epochs and callbacks around ``Sequential._train_step``.
+"""``fit``, ``evaluate`` and ``predict``, written once in ``Trainer`` (Keras 3's ``Trainer``).
 
-``fit`` orchestrates and ``train_step`` computes. The hooks fire in Keras 3
-order (``minitrain.callbacks`` documents each one)::
+``Sequential`` inherits them. ``fit`` orchestrates; ``model._train_step`` computes (forward,
+loss, backward, update). The hooks fire in Keras 3 order (``minitrain.callbacks``
+documents each one)::
 
     on_train_begin
     for epoch in range(initial_epoch, epochs):
+        reset the loss tracker and the metrics
         on_epoch_begin(epoch)
-        for batch in range(steps):
-            on_train_batch_begin(batch)
-            train_step(x[batch], y[batch])            # forward, loss, backward, update
-            on_train_batch_end(batch, running means)
+        for step, (x, y, w) in epoch's batches:              # minitrain.data.dataset
+            on_train_batch_begin(step)
+            loss, y_pred = model._train_step(x, y, w)          # one update
+            tracker.update_state(loss, n), metrics.update_state(y, y_pred[, w])
+            on_train_batch_end(step, running results)
             if model.stop_training: break
-        if validating:                                 # eval mode, no_grad
-            on_test_begin
-            for batch in validation batches:
-                on_test_batch_begin(batch); on_test_batch_end(batch, running means)
-            on_test_end(val logs)
+        if (epoch + 1) % validation_freq == 0:                 # training=False, no_grad
+            on_test_begin; on_test_batch_begin/end per batch; on_test_end(val logs)
         on_epoch_end(epoch, logs + val_ logs + learning_rate)
         if model.stop_training: break
     on_train_end(logs)
 
-The data are checked and cast once per call; per batch the loop only gathers
-rows by index. Whatever happens, every layer gets back the mode it had.
+``model.metrics`` ignore sample and class weights; ``model.weighted_metrics`` and the
+loss get them (Keras 3). The running loss is a ``metrics.Mean`` weighted by each batch's
+sample count. ``evaluate`` and ``predict`` pass ``training=False`` to ``model._forward``
+and work on their own copies of the metrics: they write nothing shared, so several
+threads may call them on one model at once.
 """
 
 from __future__ import annotations
 
-import contextlib
+import copy
+import inspect
 import math
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from . import _checks
-from .callbacks import CallbackList
+from .callbacks import CallbackList, History
+from .data.dataset import (
+    Adapter,
+    ArrayAdapter,
+    Dataset,
+    EpochIterator,
+    adapt,
+    as_array,
+    check_class_weight,
+    is_iterator,
+    ran_out_warning,
+)
 from .grad_mode import no_grad
 
-if TYPE_CHECKING:
-    from .model import Sequential
-
-
-class RunningMeans:
-    """Sample-weighted means of the loss and metrics since the epoch began (as Keras):
-    ``mean = sum_b value_b * n_b / sum_b n_b`` over the batches ``b`` seen so far."""
-
-    def __init__(self, names: Sequence[str]) -> None:
-        self.names = list(names)
-        self.sums = np.zeros(len(self.names))
-        self.count = 0
-
-    def update(self, values: Sequence[float], n: int) -> None:
-        for i, v in enumerate(values):
-            self.sums[i] += v * n
-        self.count += n
-
-    def logs(self) -> dict[str, float]:
-        return {name: float(s / self.count) for name, s in zip(self.names, self.sums, strict=True)}
-
-
-@contextlib.contextmanager
-def _mode(model: Sequential, training: bool) -> Iterator[None]:
-    previous = [layer.training for layer in model.layers]
-    for layer in model.layers:
-        layer.training = training
-    try:
-        yield
-    finally:
-        for layer, was in zip(model.layers, previous, strict=True):
-            layer.training = was
-
-
-def eval_mode(model: Sequential) -> contextlib.AbstractContextManager[None]:
-    """Every layer in eval mode inside the block; each gets its own mode back after."""
-    return _mode(model, False)
-
-
-def train_mode(model: Sequential) -> contextlib.AbstractContextManager[None]:
-    """Every layer in training mode inside the block; each gets its own mode back after."""
-    return _mode(model, True)
+__all__ = ["Trainer"]
 
 
 def check_verbose(verbose: object) -> int:
+    """``"auto"`` is 1 (a progress bar), as Keras; else 0, 1 or 2."""
     if verbose == "auto":
         return 1
     if not _checks.is_int(verbose) or verbose not in (0, 1, 2):
@@ -89,159 +64,596 @@ def check_verbose(verbose: object) -> int:
     return int(verbose)
 
 
-def _metric_names(model: Sequential) -> list[str]:
-    return ["loss", *(m.name for m in model.metrics)]
+def _optional_positive_int(name: str, value: object) -> int | None:
+    return None if value is None else _checks.positive_int(name, value)
 
 
-def evaluate_arrays(
-    model: Sequential,
-    x: np.ndarray,
-    y: np.ndarray,
-    batch_size: int,
-    callbacks: CallbackList | None = None,
+def _check_validation_freq(value: object) -> int | list[int]:
+    if isinstance(value, list):
+        return [_checks.positive_int("validation_freq entries", v) for v in value]
+    if not _checks.is_int(value):
+        raise TypeError(
+            "validation_freq must be a positive int or a list of 1-based epochs, "
+            f"got {_checks.describe(value)}"
+        )
+    return _checks.positive_int("validation_freq", value)
+
+
+def _validates(epoch: int, validation_freq: int | list[int]) -> bool:
+    """Keras: epochs count from 1, so ``validation_freq=2`` validates epochs 1, 3, ... (0-based)."""
+    if isinstance(validation_freq, list):
+        return epoch + 1 in validation_freq
+    return (epoch + 1) % validation_freq == 0
+
+
+def _fresh(metric: Any) -> Any:
+    """A copy of ``metric`` with an empty state; the original is not touched."""
+    clone = copy.deepcopy(metric)
+    clone.reset_state()
+    return clone
+
+
+class EpochMetrics:
+    """The loss tracker, the metrics and the weighted metrics of one loop.
+
+    ``logs()`` is ``{"loss": ..., <metric name>: ...}`` in Keras's order (the loss,
+    then ``metrics``, then ``weighted_metrics``), each the running ``result()``.
+    """
+
+    def __init__(self, model: Any, *, copies: bool) -> None:
+        from . import metrics
+
+        take = _fresh if copies else (lambda m: m)
+        self.tracker = metrics.Mean(name="loss")
+        self.metrics = [take(m) for m in model.metrics]
+        self.weighted = [take(m) for m in getattr(model, "weighted_metrics", None) or []]
+        self.seen = 0
+
+    @property
+    def all(self) -> list[Any]:
+        return [self.tracker, *self.metrics, *self.weighted]
+
+    def reset(self) -> None:
+        for m in self.all:
+            m.reset_state()
+        self.seen = 0
+
+    def update(self, loss: float, y: Any, y_pred: np.ndarray, w: np.ndarray | None) -> None:
+        self.tracker.update_state(loss, sample_weight=len(y_pred))
+        for m in self.metrics:
+            m.update_state(y, y_pred)
+        for m in self.weighted:
+            m.update_state(y, y_pred, sample_weight=w)
+        self.seen += 1
+
+    def logs(self) -> dict[str, float]:
+        return {m.name: float(m.result()) for m in self.all}
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """Every metric's state, keyed ``"metric/<index>/<key>"`` (the tracker is index 0)."""
+        return {
+            f"metric/{i}/{key}": np.asarray(value)
+            for i, m in enumerate(self.all)
+            for key, value in m.state_dict().items()
+        }
+
+    def load_state_arrays(self, arrays: dict[str, np.ndarray], where: str) -> None:
+        """Put back what ``state_arrays`` recorded (each metric checks its own state)."""
+        for i, m in enumerate(self.all):
+            prefix = f"metric/{i}/"
+            state = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+            try:
+                m.load_state_dict(state)
+            except (KeyError, TypeError, ValueError) as err:
+                raise ValueError(
+                    f"{where} holds a broken state for metric {m.name!r}: {err}"
+                ) from None
+
+
+# ------------------------------------------------------------------ refusals
+
+
+def _min_training_batch(model: Any) -> tuple[int, int, Any]:
+    """The smallest batch every layer accepts in training mode, and the layer that sets it."""
+    need, index, which = 1, -1, None
+    for i, layer in enumerate(model.layers):
+        n = getattr(layer, "min_training_batch", 1)
+        if n > need:
+            need, index, which = n, i, layer
+    return need, index, which
+
+
+def _working_batch_sizes(n: int, batch_size: int, need: int) -> list[int]:
+    """The batch sizes nearest ``batch_size`` (one below, one above) whose every batch holds
+    at least ``need`` of the ``n`` samples."""
+
+    def works(b: int) -> bool:
+        return b >= need and (n % b == 0 or n % b >= need)
+
+    below = next((b for b in range(batch_size - 1, need - 1, -1) if works(b)), None)
+    above = next((b for b in range(batch_size + 1, n + 1) if works(b)), None)
+    return [b for b in (below, above) if b is not None]
+
+
+def _refusal(model: Any, size: int, where: str, suggestion: str) -> ValueError:
+    need, index, layer = _min_training_batch(model)
+    name = type(layer).__name__
+    other = (
+        ", or use BatchNormalization (the Keras layer), which accepts a batch of one"
+        if name == "BatchNorm"
+        else ""
+    )
+    return ValueError(
+        f"{where} holds {size} sample(s), but layers[{index}] ({name}) needs at least {need} "
+        f"per batch in training mode; {suggestion}{other}. Nothing was trained."
+    )
+
+
+def _refuse_small_batches(model: Any, adapter: Adapter) -> int:
+    """Refuse, before the first update, a pass of arrays whose last batch a layer cannot
+    take (BatchNorm and a batch of one). Returns the smallest batch accepted, which the
+    loop checks streamed batches against as they come."""
+    need = _min_training_batch(model)[0]
+    if need <= 1 or not isinstance(adapter, ArrayAdapter):
+        return need
+    n, b = adapter.num_samples, adapter.batch_size
+    last = adapter.last_batch_size()
+    if last >= need:
+        return need
+    options = _working_batch_sizes(n, b, need)
+    if not options:
+        hint = f"pass at least {need} training samples"
+    else:
+        hint = "pass " + " or ".join(f"batch_size={o}" for o in options)
+    where = f"with {n} training samples and batch_size={b}, the last batch of each epoch"
+    raise _refusal(model, last, where, hint)
+
+
+# ---------------------------------------------------------------------- data
+
+
+def _split(value: Any, at: int) -> tuple[Any, Any]:
+    return (None, None) if value is None else (value[:at], value[at:])
+
+
+def _fit_data(
+    model: Any,
+    x: Any,
+    y: Any,
+    sample_weight: Any,
+    class_weight: dict | None,
+    batch_size: int | None,
+    shuffle: bool,
+    validation_split: float,
+    validation_data: Any,
+) -> tuple[Adapter, Adapter | None]:
+    """The training adapter and the validation one (or None). As Keras, explicit
+    ``validation_data`` wins over ``validation_split``, which takes the last samples
+    of arrays, before any shuffling: the first ``floor(N * (1 - split))`` train."""
+    val = None
+    arrays = not (x is None or isinstance(x, Dataset) or is_iterator(x))
+    if arrays:
+        x = as_array("x", x)
+        y = None if y is None else as_array("y", y)
+        sample_weight = None if sample_weight is None else as_array("sample_weight", sample_weight)
+    if validation_data is None and validation_split > 0.0:
+        if not arrays:
+            raise ValueError(
+                "validation_split needs x as arrays (it splits off their last samples); "
+                "with a Dataset or an iterator, pass validation_data"
+            )
+        n = len(x)
+        at = math.floor(n * (1.0 - validation_split))
+        if at == 0 or at == n:
+            left = "no training sample" if at == 0 else "no validation sample"
+            raise ValueError(f"validation_split={validation_split} leaves {left} out of {n}")
+        (x, xv), (y, yv), (sample_weight, wv) = (
+            _split(x, at),
+            _split(y, at),
+            _split(sample_weight, at),
+        )
+        val = adapt(model, xv, yv, wv, batch_size=batch_size, name="x", y_name="y")
+    train = adapt(
+        model,
+        x,
+        y,
+        sample_weight,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        class_weight=class_weight,
+    )
+    if validation_data is not None:
+        val = _validation_adapter(model, validation_data, batch_size)
+    return train, val
+
+
+def _validation_adapter(model: Any, validation_data: Any, batch_size: int | None) -> Adapter:
+    if isinstance(validation_data, Dataset) or is_iterator(validation_data):
+        return adapt(model, validation_data, batch_size=None, name="validation_data")
+    if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
+        raise ValueError(
+            "validation_data must be (x_val, y_val), (x_val, y_val, sample_weight), a "
+            f"Dataset or an iterator, got {_checks.describe(validation_data)}"
+        )
+    xv, yv, *wv = validation_data
+    return adapt(
+        model,
+        xv,
+        yv,
+        wv[0] if wv else None,
+        batch_size=batch_size,
+        name="validation_data[0]",
+        y_name="validation_data[1]",
+    )
+
+
+# ------------------------------------------------------------------- loops
+
+
+def _test_loop(
+    model: Any, batches: EpochIterator, metrics: EpochMetrics, cbs: CallbackList
 ) -> dict[str, float]:
-    """Loss and metrics over checked data, in batches, in eval mode under no_grad."""
-    if callbacks is None:
-        callbacks = CallbackList(None, model=model, add_history=False)
-    means = RunningMeans(_metric_names(model))
-    with eval_mode(model), no_grad():
-        callbacks.on_test_begin()
-        for step, start in enumerate(range(0, len(x), batch_size)):
-            callbacks.on_test_batch_begin(step)
-            xb, yb = x[start : start + batch_size], y[start : start + batch_size]
-            y_pred = model._forward(xb)
-            values = [model.loss.value(yb, y_pred), *(m(yb, y_pred) for m in model.metrics)]
-            means.update(values, len(xb))
-            callbacks.on_test_batch_end(step, means.logs())
-        logs = means.logs()
-        callbacks.on_test_end(logs)
+    """Loss and metrics over ``batches`` with ``training=False`` under ``no_grad``.
+
+    Reads the model and writes only ``metrics`` (the caller's copies)."""
+    batches.reset()
+    metrics.reset()
+    cbs.on_test_begin()
+    listening = cbs.listens("on_test_batch_end")
+    with no_grad():
+        for step, (x, y, w) in batches.epoch():
+            cbs.on_test_batch_begin(step)
+            y_pred = model._forward(x, training=False)
+            metrics.update(model.loss.value(y, y_pred, w), y, y_pred, w)
+            if listening:
+                cbs.on_test_batch_end(step, metrics.logs())
+    logs = metrics.logs() if metrics.seen else {}
+    cbs.on_test_end(logs)
     return logs
 
 
-def _validation_sets(
-    model: Sequential,
-    x: np.ndarray,
-    y: np.ndarray,
-    validation_split: float,
-    validation_data: Any,
-) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
-    """The training arrays and the validation pair (or None). As Keras, explicit
-    ``validation_data`` wins over ``validation_split``, and a split takes the last
-    samples, before any shuffling."""
-    if validation_data is not None:
-        if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
-            raise ValueError(
-                "validation_data must be a tuple (x_val, y_val), got "
-                f"{_checks.describe(validation_data)}"
-            )
-        xv, yv = model._prepare(*validation_data, "validation_data[0]", "validation_data[1]")
-        return x, y, (xv, yv)
-    if validation_split == 0.0:
-        return x, y, None
-    split_at = math.ceil(len(x) * (1.0 - validation_split))
-    if split_at >= len(x):
-        raise ValueError(
-            f"validation_split={validation_split} leaves no validation sample out of {len(x)}"
+class Trainer:
+    """``fit``, ``evaluate`` and ``predict`` of a model (Keras 3's ``Trainer``).
+
+    The model provides what the loop calls: ``_train_step(x, y, sample_weight)``,
+    ``_forward(x, training=...)``, ``loss`` (``value`` and ``prepare_targets``),
+    ``metrics``, ``weighted_metrics``, ``optimizer``, ``layers``, ``rng``, ``dtype``,
+    ``input_width``, ``output_width``, ``build`` and ``_require_compiled``.
+    """
+
+    # ------------------------------------------------------------------- fit
+
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        *,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: int | str = "auto",
+        callbacks: Sequence[Any] | None = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool = True,
+        class_weight: dict[int, float] | None = None,
+        sample_weight: Any = None,
+        initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_freq: int | list[int] = 1,
+        **kwargs: Any,
+    ) -> History:
+        """Train for ``epochs`` epochs of mini-batches, firing callbacks in Keras order.
+
+        Keras 3's arguments and meaning; the module docstring shows the loop.
+
+        Parameters
+        ----------
+        x : array-like of shape (N, F), np.memmap, Dataset or iterator
+            Arrays (lists and pandas objects are converted once) are checked and cast
+            once; a memmap is read batch by batch; a ``Dataset`` or an iterator yields
+            ``(x, y)`` or ``(x, y, sample_weight)`` batches (``minitrain.data``).
+        y : array-like of shape (N,) or (N, C), optional
+            Targets (None with a Dataset or an iterator).
+        batch_size : int or None
+            Rows per batch for arrays; None means 32. None with a Dataset or an iterator.
+        epochs : int
+            The index (1-based) of the last epoch: training runs ``initial_epoch..epochs-1``.
+        verbose : "auto", 0, 1 or 2
+            ``"auto"`` is 1 (a progress bar); 2 prints a line per epoch; 0 nothing.
+        callbacks : list of Callback
+        validation_split : float in [0, 1)
+            The last samples of arrays validate: the first ``floor(N * (1 - split))``
+            train (Keras 3.15.1), split before shuffling.
+        validation_data : (x, y), (x, y, sample_weight), Dataset or iterator
+            Wins over ``validation_split``.
+        shuffle : bool
+            Reshuffle the samples (of a ``Dataset``: the batch order) every epoch,
+            with the model's generator.
+        class_weight : dict {class index: weight}
+            Per-sample weights ``class_weight.get(class, 1.0)`` for the loss and the
+            ``weighted_metrics`` (not with ``sample_weight``).
+        sample_weight : array-like of shape (N,)
+            Weights of the loss ``sum_i w_i l_i / N`` and of the ``weighted_metrics``.
+        initial_epoch : int
+            The 0-based epoch to start at (absolute in the logs).
+        steps_per_epoch : int or None
+            Batches per epoch; a pass over the data then goes on across epochs. Needed
+            for a generator that never ends.
+        validation_steps : int or None
+            Batches per validation (default: a whole pass).
+        validation_freq : int or list of int
+            Validate after every ``validation_freq``-th epoch, counting from 1 (or on the
+            listed epochs); History's ``val_`` lists hold the validated epochs only.
+
+        Returns
+        -------
+        History
+            Also kept as ``model.history``.
+        """
+        _checks.no_unknown_keywords("fit", kwargs, _keywords(Trainer.fit))
+        self._require_compiled("fit")
+        batch_size = _optional_positive_int("batch_size", batch_size)
+        epochs = _checks.positive_int("epochs", epochs)
+        verbose = check_verbose(verbose)
+        initial_epoch = _checks.non_negative_int("initial_epoch", initial_epoch)
+        if not isinstance(shuffle, bool | np.bool_):
+            raise TypeError(f"shuffle must be a bool, got {_checks.describe(shuffle)}")
+        validation_split = _checks.real_in_range(
+            "validation_split", validation_split, 0.0, 1.0, high_open=True
         )
-    return x[:split_at], y[:split_at], (x[split_at:], y[split_at:])
+        steps_per_epoch = _optional_positive_int("steps_per_epoch", steps_per_epoch)
+        validation_steps = _optional_positive_int("validation_steps", validation_steps)
+        validation_freq = _check_validation_freq(validation_freq)
+        if class_weight is not None:
+            class_weight = check_class_weight(class_weight)
 
-
-def fit(
-    model: Sequential,
-    x: np.ndarray,
-    y: np.ndarray,
-    *,
-    batch_size: int = 32,
-    epochs: int = 1,
-    verbose: int | str = 1,
-    callbacks: Sequence[Any] | None = None,
-    validation_split: float = 0.0,
-    validation_data: tuple[np.ndarray, np.ndarray] | None = None,
-    shuffle: bool = True,
-    initial_epoch: int = 0,
-) -> Any:
-    """``Sequential.fit``: see the module docstring for the loop."""
-    model._require_compiled("fit")
-    batch_size = _checks.positive_int("batch_size", batch_size)
-    epochs = _checks.positive_int("epochs", epochs)
-    verbose = check_verbose(verbose)
-    initial_epoch = _checks.non_negative_int("initial_epoch", initial_epoch)
-    if not isinstance(shuffle, bool | np.bool_):
-        raise TypeError(f"shuffle must be a bool, got {_checks.describe(shuffle)}")
-    validation_split = _checks.real_in_range(
-        "validation_split", validation_split, 0.0, 1.0, high_open=True
-    )
-    x, y = model._prepare(x, y)
-    x, y, validation = _validation_sets(model, x, y, validation_split, validation_data)
-    n = len(x)
-    steps = math.ceil(n / batch_size)
-    cbs = CallbackList(
-        callbacks,
-        model=model,
-        add_history=True,
-        add_progbar=verbose != 0,
-        verbose=verbose,
-        epochs=epochs,
-        steps=steps,
-    )
-    model.history = cbs.history
-    model.stop_training = False
-    model._resume = None
-    names = _metric_names(model)
-    logs: dict[str, float] = {}
-    with train_mode(model):
-        cbs.on_train_begin()
-        first_epoch, first_step, order, means = _resume_point(model, cbs, initial_epoch, names)
-        for epoch in range(first_epoch, epochs):
-            cbs.on_epoch_begin(epoch)
-            if first_step == 0:
-                order = model.rng.permutation(n) if shuffle else None
-                means = RunningMeans(names)
-            # Kept on the model so that a backup taken mid-epoch can resume it exactly.
-            model._fit_progress = {"order": order, "means": means}
-            updated = first_step > 0  # a resumed epoch made updates before its backup
-            for step in range(first_step, steps):
-                cbs.on_train_batch_begin(step)
-                rows = slice(step * batch_size, (step + 1) * batch_size)
-                if order is not None:
-                    rows = order[rows]  # gather the batch once, by index
-                xb, yb = x[rows], y[rows]
-                loss, y_pred = model._train_step(xb, yb)
-                updated = True
-                means.update([loss, *(m(yb, y_pred) for m in model.metrics)], len(xb))
-                cbs.on_train_batch_end(step, means.logs())
-                if model.stop_training:
+        train, val = _fit_data(
+            self,
+            x,
+            y,
+            sample_weight,
+            class_weight,
+            batch_size,
+            bool(shuffle),
+            validation_split,
+            validation_data,
+        )
+        need = _refuse_small_batches(self, train)
+        batches = EpochIterator(train, steps_per_epoch)
+        val_batches = None if val is None else EpochIterator(val, validation_steps)
+        cbs = CallbackList(
+            callbacks,
+            model=self,
+            add_history=True,
+            add_progbar=verbose != 0,
+            verbose=verbose,
+            epochs=epochs,
+            steps=batches.num_batches,
+        )
+        self.stop_training = False
+        self._resume = None
+        metrics = EpochMetrics(self, copies=False)
+        val_metrics = EpochMetrics(self, copies=True)
+        listening = cbs.listens("on_train_batch_end")
+        logs: dict[str, float] = {}
+        previous = [layer.training for layer in self.layers]
+        for layer in self.layers:  # dropout and batch statistics throughout, as Keras's fit
+            layer.training = True
+        batches.reset()  # Keras 3.15.1 calls a Dataset's on_epoch_end once before training
+        try:
+            cbs.on_train_begin()
+            first_epoch, first_step = self._resume_point(cbs, initial_epoch, batches, metrics)
+            progress = {"arrays": {}, "refresh": _progress_recorder(train, metrics)}
+            for epoch in range(first_epoch, epochs):
+                if first_step == 0:
+                    metrics.reset()
+                self._fit_progress = progress  # a backup taken mid-epoch resumes it exactly
+                cbs.on_epoch_begin(epoch)
+                updated = first_step > 0  # a resumed epoch made updates before its backup
+                for step, (xb, yb, wb) in batches.epoch(first_step):
+                    cbs.on_train_batch_begin(step)
+                    if len(xb) < need:
+                        raise _refusal(
+                            self,
+                            len(xb),
+                            f"training batch {step} of epoch {epoch}",
+                            f"make every batch of the data hold at least {need} samples",
+                        )
+                    loss, y_pred = self._train_step(xb, yb, wb)
+                    updated = True
+                    metrics.update(loss, yb, y_pred, wb)
+                    if listening:
+                        cbs.on_train_batch_end(step, metrics.logs())
+                    if self.stop_training:
+                        break
+                first_step = 0
+                if batches.ran_out:
+                    ran_out_warning()
+                    self.stop_training = True
+                logs = metrics.logs() if metrics.seen else {}
+                if val_batches is not None and _validates(epoch, validation_freq):
+                    val_logs = _test_loop(self, val_batches, val_metrics, cbs)
+                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                opt = self.optimizer
+                logs["learning_rate"] = float(opt._last_lr if updated else opt.learning_rate)
+                cbs.on_epoch_end(epoch, logs)
+                if self.stop_training:
                     break
-            first_step = 0
-            logs = means.logs() if means.count else {}
-            if validation is not None:
-                val_logs = evaluate_arrays(model, *validation, batch_size, callbacks=cbs)
-                logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            opt = model.optimizer
-            logs["learning_rate"] = float(opt._last_lr if updated else opt.learning_rate)
-            cbs.on_epoch_end(epoch, logs)
-            if model.stop_training:
-                break
-        model._fit_progress = None
-        cbs.on_train_end(logs)
-    return model.history
+            self._fit_progress = None
+            cbs.on_train_end(logs)
+        finally:
+            self._fit_progress = None
+            for layer, was in zip(self.layers, previous, strict=True):
+                layer.training = was
+        return self.history
+
+    def _resume_point(
+        self, cbs: CallbackList, initial_epoch: int, batches: EpochIterator, metrics: EpochMetrics
+    ) -> tuple[int, int]:
+        """Where the loop starts: ``initial_epoch``, or where a restored backup left off
+        (``BackupAndRestore`` sets ``model._resume`` in ``on_train_begin`` and the backup's
+        ``fit/`` arrays come back in ``model._fit_progress["arrays"]``)."""
+        resume, self._resume = self._resume, None
+        progress, self._fit_progress = self._fit_progress, None
+        if resume is None:
+            return initial_epoch, 0
+        epoch, step = int(resume["epoch"]), int(resume.get("step", 0))
+        history = {k: list(v) for k, v in resume.get("history", {}).items()}
+        done = len(history.get("loss", next(iter(history.values()), [])))
+        cbs.history.history = history
+        cbs.history.epoch = list(range(epoch - done, epoch))
+        arrays = (progress or {}).get("arrays") or {}
+        adapter = batches.adapter
+        where = "the backup"
+        position = int(arrays["position"]) if "position" in arrays else step
+        size = getattr(adapter, "num_samples", adapter.num_batches)
+        if 0 < position and (adapter.num_batches is None or position < adapter.num_batches):
+            order = arrays.get("order")
+            if order is not None and (
+                size is None
+                or order.shape != (size,)
+                or order.dtype.kind not in "iu"
+                or not np.array_equal(np.sort(order), np.arange(size))
+            ):
+                raise ValueError(
+                    f"{where} holds a shuffle order that is not a permutation of the "
+                    f"{size} training samples (or batches) of this fit: was the data changed?"
+                )
+            if order is None and getattr(adapter, "shuffle", False):
+                raise ValueError(f"{where} holds no shuffle order, but this fit shuffles")
+            batches.resume(order, position)
+        if step > 0:
+            metrics.load_state_arrays(arrays, where)
+        return epoch, step
+
+    # -------------------------------------------------------------- evaluate
+
+    def evaluate(
+        self,
+        x: Any = None,
+        y: Any = None,
+        *,
+        batch_size: int | None = None,
+        verbose: int | str = "auto",
+        sample_weight: Any = None,
+        steps: int | None = None,
+        callbacks: Sequence[Any] | None = None,
+        return_dict: bool = False,
+        **kwargs: Any,
+    ) -> float | list[float] | dict[str, float]:
+        """Loss and metrics over ``x``, ``y`` with ``training=False`` under ``no_grad``.
+
+        Inputs as ``fit`` takes them; ``steps`` limits the batches read. Callbacks get
+        ``on_test_begin``, ``on_test_batch_begin/end`` and ``on_test_end``. Returns the
+        loss alone without metrics, else ``[loss, *metrics]``, or
+        ``{"loss": ..., <metric>: ...}`` with ``return_dict=True``. No layer's mode and
+        no metric of the model changes, so threads may share the model.
+        """
+        _checks.no_unknown_keywords("evaluate", kwargs, _keywords(Trainer.evaluate))
+        self._require_compiled("evaluate")
+        batch_size = _optional_positive_int("batch_size", batch_size)
+        verbose = check_verbose(verbose)
+        steps = _optional_positive_int("steps", steps)
+        adapter = adapt(self, x, y, sample_weight, batch_size=batch_size)
+        batches = EpochIterator(adapter, steps)
+        cbs = CallbackList(
+            callbacks,
+            model=self,
+            add_history=False,
+            add_progbar=verbose != 0,
+            verbose=verbose,
+            epochs=1,
+            steps=batches.num_batches,
+        )
+        logs = _test_loop(self, batches, EpochMetrics(self, copies=True), cbs)
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    # --------------------------------------------------------------- predict
+
+    def predict(
+        self,
+        x: Any,
+        *,
+        batch_size: int | None = None,
+        verbose: int | str = "auto",
+        steps: int | None = None,
+        callbacks: Sequence[Any] | None = None,
+        **kwargs: Any,
+    ) -> np.ndarray:
+        """Outputs for ``x``, in batches, with ``training=False`` under ``no_grad``.
+
+        What the last layer outputs (logits for ``MLP(...)``, probabilities after a
+        ``Softmax`` or ``Sigmoid``), of shape ``(N, outputs)`` in the model's dtype. Arrays
+        are cast a batch at a time; a generator yields ``(x,)`` tuples or ``x`` alone.
+        Callbacks get ``on_predict_begin``, ``on_predict_batch_begin(step)``,
+        ``on_predict_batch_end(step, {"outputs": batch outputs})`` and ``on_predict_end``.
+        No layer's mode changes and no cache is kept, so threads may share the model;
+        BatchNorm statistics stay as they were.
+        """
+        _checks.no_unknown_keywords("predict", kwargs, _keywords(Trainer.predict))
+        batch_size = _optional_positive_int("batch_size", batch_size)
+        verbose = check_verbose(verbose)
+        steps = _optional_positive_int("steps", steps)
+        adapter = adapt(self, x, batch_size=batch_size, targets=False)
+        batches = EpochIterator(adapter, steps)
+        cbs = CallbackList(
+            callbacks,
+            model=self,
+            add_history=False,
+            add_progbar=verbose != 0,
+            verbose=verbose,
+            epochs=1,
+            steps=batches.num_batches,
+        )
+        out = None
+        if isinstance(adapter, ArrayAdapter):
+            rows = adapter.num_samples
+            if steps is not None:
+                rows = min(rows, steps * adapter.batch_size)
+            width = self.output_width if self.output_width is not None else adapter.x.shape[1]
+            out = np.empty((rows, width), dtype=self.dtype)
+        parts: list[np.ndarray] = []
+        done = 0
+        cbs.on_predict_begin()
+        with no_grad():
+            for step, (xb, _, _) in batches.epoch():
+                cbs.on_predict_batch_begin(step)
+                yb = self._forward(xb, training=False)
+                if out is not None:
+                    out[done : done + len(yb)] = yb
+                else:
+                    parts.append(yb)
+                done += len(yb)
+                cbs.on_predict_batch_end(step, {"outputs": yb})
+        cbs.on_predict_end()
+        if out is not None:
+            return out
+        if not parts:
+            raise ValueError("x yielded no batch to predict")
+        return np.concatenate(parts)
 
 
-def _resume_point(
-    model: Sequential, cbs: CallbackList, initial_epoch: int, names: list[str]
-) -> tuple[int, int, np.ndarray | None, RunningMeans]:
-    """Where the loop starts: ``initial_epoch``, or where a restored backup left off
-    (``BackupAndRestore`` sets ``model._resume`` in ``on_train_begin``)."""
-    resume, model._resume = model._resume, None
-    if resume is None:
-        return initial_epoch, 0, None, RunningMeans(names)
-    epoch, step = int(resume["epoch"]), int(resume.get("step", 0))
-    history = {k: list(v) for k, v in resume.get("history", {}).items()}
-    done = len(next(iter(history.values()), []))
-    cbs.history.history = history
-    cbs.history.epoch = list(range(epoch - done, epoch))
-    progress = model._fit_progress or {}
-    means = RunningMeans(names)
-    if step > 0 and progress.get("means") is not None:
-        means = progress["means"]
-    return epoch, step, progress.get("order"), means
+def _keywords(method: Callable[..., Any]) -> list[str]:
+    params = inspect.signature(method).parameters
+    return [p for p, v in params.items() if v.kind is v.KEYWORD_ONLY or p in ("x", "y")]
+
+
+def _progress_recorder(
+    adapter: Adapter, metrics: EpochMetrics
+) -> Callable[[], dict[str, np.ndarray]]:
+    """A function returning the epoch in progress, for ``model._fit_progress["arrays"]``:
+    the pass's shuffle order, how many of its batches were read, and every metric's state.
+    ``BackupAndRestore`` calls it right before a backup, so the loop pays nothing per batch."""
+
+    def record() -> dict[str, np.ndarray]:
+        arrays = metrics.state_arrays()
+        if adapter.order is not None:
+            arrays["order"] = adapter.order
+        arrays["position"] = np.array(adapter.position)
+        return arrays
+
+    return record

@@ -100,6 +100,11 @@ class CallbackList:
         self._predict_batch_begin = listening("on_predict_batch_begin")
         self._predict_batch_end = listening("on_predict_batch_end")
 
+    def listens(self, hook: str) -> bool:
+        """True when some callback overrides the batch ``hook`` (e.g. ``"on_train_batch_end"``):
+        the loop then builds the batch's logs, which nobody reads otherwise."""
+        return bool(getattr(self, "_" + hook.removeprefix("on_")))
+
     def __iter__(self) -> Iterator[Callback]:
         return iter(self.callbacks)
 
