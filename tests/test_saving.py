@@ -530,3 +530,140 @@ def test_load_model_refuses_a_broken_config(tmp_path, config, message):
     np.savez(tmp_path / "bad.npz", **arrays)
     with pytest.raises(ValueError, match=message):
         mt.load_model(tmp_path / "bad.npz")
+
+
+# ------------------------------------------- the Keras vocabulary through save/load_model
+
+from minitrain import initializers, losses, metrics, optimizers, schedules  # noqa: E402
+from minitrain.layers import BatchNorm, BatchNormalization, Dense, Dropout, Input  # noqa: E402
+from minitrain.layers import LeakyReLU as _LeakyReLU  # noqa: E402
+
+
+def _keras_style(input_first: bool = True) -> mt.Sequential:
+    body = [
+        Dense(
+            8,
+            activation="tanh",
+            kernel_initializer="lecun_normal",
+            bias_initializer=initializers.Constant(0.1),
+        ),
+        BatchNormalization(momentum=0.9),
+        Dense(6, activation=_LeakyReLU(0.2), use_bias=False, seed=4),
+        BatchNorm(6),
+        Dropout(0.2, seed=5),
+        Dense(1, activation="sigmoid", kernel_initializer=initializers.RandomUniform(-0.3, 0.3)),
+    ]
+    return mt.Sequential([Input((4,)), *body] if input_first else body, seed=3)
+
+
+SETUPS = {
+    "rmsprop centered, clipnorm, binary crossentropy": lambda: (
+        optimizers.RMSprop(learning_rate=0.01, momentum=0.9, centered=True, clipnorm=1.0),
+        losses.BinaryCrossentropy(label_smoothing=0.1),
+    ),
+    "adagrad, clipvalue, exponential decay, mae": lambda: (
+        optimizers.Adagrad(
+            learning_rate=schedules.ExponentialDecay(0.1, decay_steps=2, decay_rate=0.5),
+            initial_accumulator_value=0.1,
+            clipvalue=0.5,
+        ),
+        "mae",
+    ),
+    "adam, global_clipnorm, cosine decay, huber": lambda: (
+        optimizers.Adam(learning_rate=schedules.CosineDecay(0.01, 10), global_clipnorm=0.5),
+        losses.Huber(delta=0.5),
+    ),
+    "sgd, polynomial decay": lambda: (
+        optimizers.SGD(
+            learning_rate=schedules.PolynomialDecay(0.1, 5, power=2.0, cycle=True), momentum=0.9
+        ),
+        "binary_crossentropy",
+    ),
+    "rmsprop, inverse time decay": lambda: (
+        optimizers.RMSprop(learning_rate=schedules.InverseTimeDecay(0.01, 2, 0.5, name="itd")),
+        "mse",
+    ),
+    "adamw, cosine decay restarts": lambda: (
+        optimizers.AdamW(learning_rate=schedules.CosineDecayRestarts(0.01, 3, t_mul=1.5)),
+        "binary_crossentropy",
+    ),
+}
+
+
+def _binary_data(n: int = 12):
+    rng = np.random.default_rng(1)
+    return rng.standard_normal((n, 4)).astype(np.float32), (np.arange(n) % 2).astype(np.float32)
+
+
+def _configs(model: mt.Sequential) -> tuple:
+    return (
+        model.get_config(),
+        model.optimizer.get_config(),
+        model.loss.get_config(),
+        [m.get_config() for m in model.metrics],
+        [m.get_config() for m in model.weighted_metrics],
+    )
+
+
+@pytest.mark.parametrize("setup", SETUPS)
+def test_every_new_piece_saves_and_loads_bit_exact(tmp_path, setup):
+    model = _keras_style()
+    optimizer, loss = SETUPS[setup]()
+    model.compile(
+        optimizer,
+        loss,
+        metrics=["acc", metrics.Precision(thresholds=0.3, name="p30"), "mse"],
+        weighted_metrics=[metrics.AUC(), metrics.Recall(name="weighted_recall")],
+    )
+    x, y = _binary_data()
+    w = np.linspace(0.0, 2.0, len(x))
+    for _ in range(3):
+        model.train_step(x, y, sample_weight=w)
+    model.save(tmp_path / "m.npz")
+    loaded = mt.load_model(tmp_path / "m.npz")
+    assert _configs(loaded) == _configs(model)
+    assert [m.name for m in loaded.metrics] == ["acc", "p30", "mse"]
+    assert [m.name for m in loaded.weighted_metrics] == ["auc", "weighted_recall"]
+    _assert_same(loaded.state_dict(), model.state_dict())
+    _assert_same(loaded.optimizer.state_dict(), model.optimizer.state_dict())
+    # Training on from the file follows the original bit for bit.
+    loaded.layers[5].rng.bit_generator.state = model.layers[5].rng.bit_generator.state
+    for _ in range(2):
+        a = model.train_step(x, y, sample_weight=w)
+        b = loaded.train_step(x, y, sample_weight=w)
+        assert a == b
+    _assert_same(loaded.state_dict(), model.state_dict())
+    assert loaded.predict(x).tobytes() == model.predict(x).tobytes()
+
+
+def test_an_unbuilt_model_saves_its_config_alone_and_loads_unbuilt(tmp_path):
+    model = mt.Sequential(
+        [Dense(8, activation="relu"), BatchNormalization(), Dense(1, activation="sigmoid")], seed=2
+    )
+    model.compile("adam", "binary_crossentropy", metrics=["acc"])
+    assert not model.built
+    model.save(tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as data:
+        assert sorted(data.files) == ["__config__", "optimizer/iterations"]
+    loaded = mt.load_model(tmp_path / "m.npz")
+    assert not loaded.built and loaded.state_dict() == {}
+    assert _configs(loaded) == _configs(model)
+    # Same seed in the file: building both the same way draws the same weights.
+    model.build((None, 4))
+    loaded.build((None, 4))
+    _assert_same(loaded.state_dict(), model.state_dict())
+
+
+@pytest.mark.parametrize("how", ["build", "first batch"])
+def test_a_lazily_built_model_loads_built(tmp_path, how):
+    model = _keras_style(input_first=False)
+    x, y = _binary_data()
+    if how == "build":
+        model.build((None, 4))
+    else:
+        model(x, training=False)
+    model.save(tmp_path / "m.npz")
+    loaded = mt.load_model(tmp_path / "m.npz")
+    assert loaded.built and loaded.input_width == 4
+    _assert_same(loaded.state_dict(), model.state_dict())
+    assert loaded.predict(x).tobytes() == model.predict(x).tobytes()

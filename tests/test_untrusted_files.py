@@ -502,3 +502,71 @@ def test_a_compressed_npz_is_a_legitimate_file(tmp_path):
     np.savez_compressed(tmp_path / "small.npz", **arrays)
     loaded = mt.load_model(tmp_path / "small.npz")
     assert _everything(loaded)[:2] == _everything(model)[:2]
+
+
+# ------------------------------------------- files that declare more than they hold
+
+
+def _peak_while_refused(load, message) -> int:
+    """Run ``load`` (which must raise ``ValueError`` matching ``message``) under
+    tracemalloc; returns the peak of the bytes allocated meanwhile."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=message):
+            load()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _huge_dense(config):
+    config["model"]["layers"][0]["config"].update(in_features=200_000, out_features=200_000)
+
+
+def _huge_input(config):
+    # An Input and a lazy Dense build at once: the declared width is followed too.
+    config["model"]["layers"][:1] = [
+        {"class": "Input", "config": {"shape": [200_000]}},
+        {"class": "Dense", "config": {"in_features": None, "out_features": 200_000}},
+    ]
+
+
+def _huge_build_shape(config):
+    config["model"]["layers"][0]["config"].update(in_features=None, out_features=200_000)
+    config["model"]["build_input_shape"] = [None, 200_000]
+
+
+@pytest.mark.parametrize("edit", [_huge_dense, _huge_input, _huge_build_shape])
+def test_a_config_declaring_a_huge_dense_is_refused_before_allocating(tmp_path, edit):
+    _, arrays = _saved(tmp_path)
+    config = _config(arrays)
+    edit(config)
+    small = {k: v for k, v in arrays.items() if not k.startswith("optimizer/")}
+    del config["compile"]
+    np.savez(tmp_path / "bad.npz", **_with_config(small, config))
+    assert (tmp_path / "bad.npz").stat().st_size < 8_000
+    peak = _peak_while_refused(
+        lambda: mt.load_model(tmp_path / "bad.npz"),
+        r"has a broken '__config__': layers\[\d\] \(Dense\) declares 40,000,\d{3},\d{3}(,\d{3})? "
+        r"values \(params and buffers\), but the file holds \d+ for it \(refused before "
+        r"allocating anything\)",
+    )
+    assert peak < 4_000_000  # a 200000 x 200000 float32 W would be 160 GB
+
+
+def test_a_backup_whose_header_declares_a_huge_array_is_refused_before_allocating(tmp_path):
+    folder = tmp_path / "backup"
+    arrays = _backup(folder)
+    del arrays["0.W"]
+    _zip(folder / BACKUP, arrays, {"0.W": _npy((200_000, 200_000), b"\0" * 64)})
+    model = _model(seed=7)
+    before = _everything(model)
+    peak = _peak_while_refused(
+        lambda: mt.saving.load_training_state(model, folder / BACKUP),
+        r"is not a readable \.npz file: entry '0\.W' declares shape \(200000, 200000\) of "
+        r"float32 \(160,000,000,000 bytes\), but holds at most 64 bytes",
+    )
+    assert peak < 4_000_000
+    assert _everything(model) == before
