@@ -111,15 +111,16 @@ _CLASSES: dict[str, type[Metric]] = {
 }
 
 
-def get(identifier: str | Metric, loss: Any = None) -> Metric:
+def get(identifier: str | Metric | type[Metric], loss: Any = None) -> Metric:
     """The metric ``compile`` means by ``identifier``, named as given.
 
     Parameters
     ----------
-    identifier : str or Metric
+    identifier : str, Metric or Metric subclass
         One of ``NAMES`` (a new metric named ``identifier``, with Keras's
-        default arguments: ``k=5``, ``threshold=0.5``), or a ``Metric``,
-        returned as it is (it logs under its own ``name``).
+        default arguments: ``k=5``, ``threshold=0.5``); a ``Metric``, returned
+        as it is (it logs under its own ``name``); or a metric class, built
+        with its defaults (Keras takes ``metrics=[keras.metrics.AUC]`` too).
     loss : Loss or str, optional
         Accepted for the old call ``get(name, loss)`` and checked when given;
         it no longer decides anything: ``"accuracy"`` is chosen from the
@@ -137,6 +138,8 @@ def get(identifier: str | Metric, loss: Any = None) -> Metric:
         losses.get(loss)
     if isinstance(identifier, Metric):
         return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Metric) and identifier is not Mean:
+        return identifier()
     if not isinstance(identifier, str):
         listed = ", ".join(repr(n) for n in NAMES)
         raise TypeError(

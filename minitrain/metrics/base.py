@@ -125,6 +125,8 @@ def weighted_sum(values: np.ndarray, w: np.ndarray | None) -> float:
     if values.dtype == np.bool_:
         # The weights of the matching samples: no float copy of the mask.
         return float(np.sum(w, where=values, dtype=np.float64))
+    if values.dtype.kind != "f":
+        values = values.astype(np.float64)  # integer errors: weights must not be truncated
     return float(np.dot(values, w.astype(values.dtype, copy=False)))
 
 
@@ -151,7 +153,17 @@ class Metric:
         self.reset_state()
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        """Add one batch to the state."""
+        """Add one batch to the state.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (N,), (N, 1) or (N, C)
+            Targets: labels or one value per output, as the metric needs.
+        y_pred : array-like of shape (N,) or (N, C)
+            The model's output (scores, probabilities or logits).
+        sample_weight : None, scalar or array-like of shape (N,) or (N, 1)
+            Each sample's weight in the means and counts (1 when None).
+        """
         raise NotImplementedError
 
     def result(self) -> float:
@@ -241,7 +253,15 @@ class Mean(Metric):
     _state = ("total", "count")
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:  # type: ignore[override]
-        """Add ``values`` (scalar, (N,) or (N, ...)) with weights (scalar, (N,) or (N, 1))."""
+        """Add ``total += sum_i w_i v_i`` and ``count += sum_i w_i``.
+
+        Parameters
+        ----------
+        values : scalar or array-like of shape (N,) or (N, ...)
+            A scalar is one sample; rows of an (N, ...) array are averaged first.
+        sample_weight : None, scalar or array-like of shape (N,) or (N, 1)
+            A scalar weights every sample alike (a batch's size for a batch's loss).
+        """
         v = np.asarray(values)
         if v.dtype.kind not in "fiub":
             raise TypeError(f"values must hold numbers, got {_checks.describe(values)}")
@@ -270,7 +290,14 @@ class MeanMetric(Metric):
         raise NotImplementedError
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        """Add one batch: ``y_true``, ``y_pred`` of one length N, weights (N,) or None."""
+        """Add one batch: ``total += sum_i w_i v_i``, ``count += sum_i w_i``.
+
+        Parameters
+        ----------
+        y_true, y_pred : array-like with N samples each
+            As the subclass's ``values`` takes them.
+        sample_weight : None, scalar or array-like of shape (N,) or (N, 1)
+        """
         t, p = pair(y_true, y_pred)
         w = sample_weights(sample_weight, len(p))
         v = self.values(t, p)

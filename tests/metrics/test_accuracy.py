@@ -114,6 +114,22 @@ def test_binary_accuracy_cuts_logits_at_half_as_keras():
     assert BinaryAccuracy(threshold=0.0)(y, logits) == 1.0
 
 
+@pytest.mark.parametrize(
+    ("metric", "y_true"),
+    [
+        (SparseCategoricalAccuracy(), [[0], [1], [1]]),  # labels (N, 1) as a list
+        (SparseCategoricalAccuracy(), [0, 1, 1]),
+        (CategoricalAccuracy(), [[1, 0], [0, 1], [0, 1]]),
+        (Accuracy(), [0, 1, 1]),
+        (TopKCategoricalAccuracy(k=1), [[1, 0], [0, 1], [0, 1]]),
+        (SparseTopKCategoricalAccuracy(k=1), [[0], [1], [1]]),
+    ],
+)
+def test_raw_lists_are_taken_as_keras_takes_them(metric, y_true):
+    # Argmaxes 0, 1, 0 against labels 0, 1, 1 -> 2 of 3.
+    assert metric(y_true, [[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]) == 2 / 3
+
+
 def test_accuracy_over_batches_weights_samples_not_batches():
     # Batch 1: 1 of 2 right; batch 2: 3 of 3 right -> 4 / 5, not mean(0.5, 1.0).
     metric = SparseCategoricalAccuracy()

@@ -195,6 +195,14 @@ def test_get_returns_a_metric_object_unchanged():
     assert metric.name == "hit_rate"
 
 
+@pytest.mark.parametrize("cls", [AUC, Precision, TopKCategoricalAccuracy, Accuracy])
+def test_get_builds_a_metric_class_with_its_defaults_as_keras(cls):
+    metric = metrics.get(cls)
+    assert type(metric) is cls
+    assert metric.name == cls.default_name
+    assert metric.get_config() == cls().get_config()
+
+
 def test_unknown_metric_name_lists_the_valid_ones():
     listed = ", ".join(repr(n) for n in metrics.NAMES)
     with pytest.raises(ValueError, match=f"metric must be one of {listed}, got 'precison'"):
