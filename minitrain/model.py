@@ -358,7 +358,9 @@ class Sequential(Trainer):
         saving.save_training_state(self, path, meta)
 
     def _load_training_state(self, path: str | os.PathLike[str]) -> dict[str, Any]:
-        return saving.load_training_state(self, path)
+        # The fit loop may check what its fit/ arrays mean before anything is written.
+        check = getattr(self, "_check_fit_progress", None)
+        return saving.load_training_state(self, path, check_progress=check)
 
     def get_config(self) -> dict[str, Any]:
         """The architecture: each layer's config, the seed, and the width given to

@@ -12,7 +12,8 @@ File layout (every entry a plain array; JSON travels as a 0-d unicode array)::
 Every load checks every key, shape and dtype (and, for backups, every
 generator state and rate) against the model *before* it writes anything, so a
 bad file leaves the model exactly as it was. What the ``fit/`` arrays mean is
-the fit loop's business: here they are only checked to be numeric arrays.
+the fit loop's business: here they are only checked to be plain arrays of
+numbers or text.
 
 Untrusted files cannot exhaust memory: ``io.read_npz`` refuses an entry whose
 header promises more bytes than the file holds, and ``load_model`` compares
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -304,21 +306,32 @@ def _check_training(where: str, state: Any, model: Sequential) -> None:
 
 
 def _progress_arrays(where: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The ``fit/`` entries, prefix dropped; each must be a plain numeric array
-    (the fit loop checks what they mean)."""
+    """The ``fit/`` entries, prefix dropped; each must be a plain array of numbers (or
+    of text: a metric may keep the kind it resolved to). The fit loop checks what
+    they mean."""
     progress = {k[len(_FIT) :]: v for k, v in arrays.items() if k.startswith(_FIT)}
     for name, value in progress.items():
-        if value.dtype.kind not in "biuf" or value.dtype.byteorder not in "=|":
+        if value.dtype.kind not in "biufU" or value.dtype.byteorder not in "=|":
             raise ValueError(
-                f"{where} {_FIT + name!r} must be a numeric array, got dtype {value.dtype}"
+                f"{where} {_FIT + name!r} must be an array of numbers or text, "
+                f"got dtype {value.dtype}"
             )
     return progress
 
 
-def load_training_state(model: Sequential, path: str | os.PathLike[str]) -> dict[str, Any]:
+def load_training_state(
+    model: Sequential,
+    path: str | os.PathLike[str],
+    check_progress: Callable[[dict[str, np.ndarray], str], None] | None = None,
+) -> dict[str, Any]:
     """Restore what ``save_training_state`` wrote; everything is checked first, so a
     bad file changes nothing. Sets ``model._fit_progress = {"arrays": {...}}`` (the
-    ``fit/`` entries, possibly none) and returns the caller's ``meta``."""
+    ``fit/`` entries, possibly none) and returns the caller's ``meta``.
+
+    ``check_progress(arrays, where)``, when given, is the fit loop's check of what
+    the ``fit/`` arrays mean; it runs with the other checks, before anything is
+    written, and refuses with a ``ValueError``.
+    """
     arrays = io.read_npz(path)
     where = f"training state {str(path)!r}"
     if "__training__" not in arrays:
@@ -326,6 +339,8 @@ def load_training_state(model: Sequential, path: str | os.PathLike[str]) -> dict
     state = from_json_array(arrays["__training__"], where)
     _check_training(where, state, model)
     progress = _progress_arrays(where, arrays)
+    if check_progress is not None:
+        check_progress(progress, where)
     weights, opt = _split(arrays)
     _apply(model, where, weights, opt if model.optimizer is not None else None)
     if model.optimizer is not None:

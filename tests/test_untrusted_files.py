@@ -236,21 +236,26 @@ BACKUP_FAULTS = {
         _edited(lambda a: _with_training(a, _set("last_lr", float("inf")))),
         r"holds a broken last_lr: inf",
     ),
-    "running sums of another width": (
-        _edited(lambda a: {**a, "fit/sums": np.zeros(5)}),
-        r"'fit/sums' must have shape \(2,\) and dtype float64, got shape \(5,\)",
+    # The fit/ entries: saving checks they are plain arrays, the fit loop what they mean.
+    "epoch entry of a structured dtype": (
+        _edited(lambda a: {**a, "fit/position": np.zeros(1, dtype=[("n", "<i8")])}),
+        r"'fit/position' must be an array of numbers or text, got dtype \[\('n', '<i8'\)\]",
+    ),
+    "running loss of another shape": (
+        _edited(lambda a: {**a, "fit/metric/0/total": np.zeros(5)}),
+        r"holds a broken state for metric 'loss'",
     ),
     "running count a string": (
-        _edited(lambda a: {**a, "fit/count": np.array("24")}),
-        r"'fit/count' must be a 0-d int array >= 0",
+        _edited(lambda a: {**a, "fit/metric/0/count": np.array("24")}),
+        r"holds a broken state for metric 'loss'",
     ),
     "shuffle order with a repeat": (
         _edited(lambda a: {**a, "fit/order": np.zeros_like(a["fit/order"])}),
-        r"'fit/order' must be a permutation",
+        r"holds a shuffle order that is not a permutation",
     ),
     "shuffle order of floats": (
         _edited(lambda a: {**a, "fit/order": a["fit/order"].astype(np.float64)}),
-        r"'fit/order' must be a permutation",
+        r"holds a shuffle order that is not a permutation",
     ),
 }
 
@@ -260,7 +265,7 @@ def test_a_bad_backup_is_refused_and_changes_nothing(tmp_path, fault):
     write, message = BACKUP_FAULTS[fault]
     folder = tmp_path / "backup"
     arrays = _backup(folder)
-    assert {"fit/order", "fit/sums", "fit/count", "__training__"} <= set(arrays)
+    assert {"fit/order", "fit/position", "fit/metric/0/total", "__training__"} <= set(arrays)
     write(folder, arrays)
     model = _model(seed=7)
     model.eval()
@@ -570,3 +575,21 @@ def test_a_backup_whose_header_declares_a_huge_array_is_refused_before_allocatin
     )
     assert peak < 4_000_000
     assert _everything(model) == before
+
+
+def test_the_fit_loops_check_of_its_arrays_runs_before_anything_is_written(tmp_path):
+    folder = tmp_path / "backup"
+    arrays = _backup(folder)
+    seen = {}
+
+    def refuse(progress, where):
+        seen.update(progress)
+        raise ValueError(f"{where} holds an epoch this fit cannot resume")
+
+    model = _model(seed=7)
+    before = _everything(model)
+    with pytest.raises(ValueError, match=r"training_state\.npz' holds an epoch this fit cannot"):
+        mt.saving.load_training_state(model, folder / BACKUP, check_progress=refuse)
+    assert _everything(model) == before and model._fit_progress is None
+    expected = {k[len("fit/") :] for k in arrays if k.startswith("fit/")}
+    assert set(seen) == expected and "order" in expected  # the prefix dropped
