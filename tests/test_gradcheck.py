@@ -342,3 +342,138 @@ def test_eps_changes_only_the_rounding():
 def test_bad_arguments_are_refused(model, x, eps, error, match):
     with pytest.raises(error, match=match):
         gradcheck(model, x, eps=eps)
+
+
+# ---------------------------------------- the very objects: methods replaced on an instance
+
+
+def students_dense():
+    """A Dense whose backward a student replaced on the instance, referring to it by name
+    (a closure, as in a notebook): a copy of the layer would run it against the original."""
+    dense = Dense(3, 4, seed=0)
+
+    def my_backward(grad_y, *, need_input_grad=True):
+        (x,) = dense.saved_tensors()
+        dense.grads["W"][...] = x.T @ grad_y
+        dense.grads["b"][...] = grad_y.sum(axis=0)
+        return grad_y @ dense.params["W"].T
+
+    dense.backward = my_backward
+    return dense
+
+
+def test_a_replaced_backward_is_the_one_checked(monkeypatch):
+    dense = students_dense()
+
+    def never(*args, **kwargs):
+        raise AssertionError("the class's backward ran instead of the instance's")
+
+    monkeypatch.setattr(Dense, "backward", never)
+    assert gradcheck(dense, away_from_zero((5, 3))) < 1e-7
+
+
+def test_a_wrong_replaced_backward_is_caught():
+    dense = Dense(3, 4, seed=0)
+
+    def my_backward(grad_y, *, need_input_grad=True):
+        (x,) = dense.saved_tensors()
+        dense.grads["W"][...] = x.T @ grad_y
+        dense.grads["b"][...] = grad_y.mean(axis=0)  # a missing factor N
+        return grad_y @ dense.params["W"].T
+
+    dense.backward = my_backward
+    assert gradcheck(dense, away_from_zero((5, 3))) > 1e-2
+
+
+def test_a_replaced_forward_is_the_one_checked():
+    layer = Tanh()  # replaced by y = tanh(2 x), with its backward right or missing the 2
+
+    def forward(x, training=None):
+        layer.save_for_backward(x)
+        return np.tanh(2 * x)
+
+    def backward(grad_y):
+        (x,) = layer.saved_tensors()
+        return 2 * grad_y * (1 - np.tanh(2 * x) ** 2)
+
+    def backward_without_the_2(grad_y):
+        (x,) = layer.saved_tensors()
+        return grad_y * (1 - np.tanh(2 * x) ** 2)
+
+    layer.forward, layer.backward = forward, backward
+    assert gradcheck(layer, away_from_zero((4, 3))) < 1e-7
+    layer.backward = backward_without_the_2
+    assert gradcheck(layer, away_from_zero((4, 3))) > 1e-2
+    assert layer.forward is forward
+
+
+def test_a_replaced_backward_is_checked_in_float64():
+    dense = students_dense()
+    seen = []
+    inner = dense.backward
+
+    def spy(grad_y, **kwargs):
+        seen.append((grad_y.dtype, dense.params["W"].dtype, dense.saved_tensors()[0].dtype))
+        return inner(grad_y, **kwargs)
+
+    dense.backward = spy
+    assert gradcheck(dense, away_from_zero((5, 3), dtype=np.float32)) < 1e-7
+    assert seen == [(np.float64, np.float64, np.float64)]
+    assert dense.params["W"].dtype == np.float32
+
+
+def test_the_instance_is_left_exactly_as_it_was():
+    dense = students_dense()
+    x = away_from_zero((5, 3), dtype=np.float32)
+    dense(x)  # a cache of its own, to be kept
+    attributes = dict(vars(dense))
+    before = snapshot([dense])
+    gradcheck(dense, x)
+    assert_unchanged([dense], before)
+    assert vars(dense).keys() == attributes.keys()
+    for k, v in attributes.items():
+        assert vars(dense)[k] is v, k  # the same objects: method, dicts, cache, initializers
+
+
+def test_a_replaced_backward_inside_a_model():
+    layers = [students_dense(), BatchNorm(4), Tanh(), Dense(4, 2, seed=1)]
+    before = snapshot(layers)
+    assert gradcheck(Stack(layers), away_from_zero((6, 3))) < 1e-7
+    assert_unchanged(layers, before)
+
+
+# ------------------------------------------------------------------- round 2 layer forms
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "sigmoid", "tanh", "softmax"])
+def test_dense_with_an_activation(activation):
+    layer = Dense(3, 4, activation=activation, seed=0)
+    x = away_from_zero((5, 3), dtype=np.float32)
+    layer(x)
+    inner_saved = layer.activation._saved
+    before = snapshot([layer, layer.activation])
+    assert gradcheck(layer, x) < 1e-7
+    assert_unchanged([layer, layer.activation], before)
+    assert layer.activation._saved is inner_saved
+
+
+def test_batch_normalization_and_its_statistics_are_left_as_they_were():
+    from minitrain.layers import BatchNormalization
+
+    layer = BatchNormalization(3)
+    before = snapshot([layer])
+    assert gradcheck(layer, away_from_zero((5, 3))) < 1e-7
+    assert_unchanged([layer], before)
+
+
+def test_batchnorm_counter_is_put_back():
+    layer = BatchNorm(3)
+    assert gradcheck(layer, away_from_zero((5, 3))) < 1e-7
+    assert layer.num_batches_tracked == 0
+
+
+def test_an_unbuilt_layer_is_refused_and_left_unbuilt():
+    layer = Dense(4)
+    with pytest.raises(ValueError, match=r"must be built before gradcheck, but Dense\(4\) is not"):
+        gradcheck(layer, away_from_zero((5, 3)))
+    assert not layer.built and layer.params == {}

@@ -117,6 +117,8 @@ def test_a_training_batch_of_one_is_refused_and_changes_nothing():
     with pytest.raises(ValueError, match="at least 2 samples.*got a batch of 1"):
         layer(np.array([[1.0, 2.0, 3.0]]))
     assert_state(layer, before)
+    assert layer.num_batches_tracked == 1
+    assert layer.min_training_batch == 2
 
 
 @pytest.mark.parametrize("shape", [(4, 2), (4, 5), (3,), (2, 3, 1)])
@@ -169,3 +171,67 @@ def test_a_constant_feature_with_rounding_stays_finite():
 def test_bad_arguments_are_refused(kwargs, error, message):
     with pytest.raises(error, match=message):
         BatchNorm(**kwargs)
+
+
+# ------------------------------------------------- round 2: Keras users, counters, building
+
+
+@pytest.mark.parametrize("momentum", [0.99, 0.9, 0.51])
+def test_a_keras_momentum_warns_with_the_conversion(momentum):
+    converted = f"{1 - momentum:.6g}"
+    with pytest.warns(UserWarning, match=rf"Keras's momentum={momentum} is momentum={converted}"):
+        layer = BatchNorm(3, momentum=momentum)
+    assert layer.momentum == momentum  # taken as given: the PyTorch convention
+
+
+def test_the_warning_points_at_the_caller():
+    with pytest.warns(UserWarning) as record:
+        BatchNorm(3, momentum=0.99)
+    assert record[0].filename == __file__
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.1, 0.5])
+def test_a_pytorch_momentum_does_not_warn(momentum):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        BatchNorm(3, momentum=momentum)
+
+
+def test_rebuilding_from_config_does_not_warn_again():
+    from minitrain.layers import from_config
+
+    with pytest.warns(UserWarning):
+        layer = BatchNorm(3, momentum=0.9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rebuilt = from_config({"class": "BatchNorm", "config": layer.get_config()})
+    assert rebuilt.momentum == 0.9
+
+
+def test_num_batches_tracked_counts_training_forwards_only():
+    layer = BatchNorm(3)
+    assert layer.num_batches_tracked == 0 and type(layer.num_batches_tracked) is int
+    layer(data((4, 3), 0))
+    layer(data((4, 3), 1), training=True)
+    layer(data((4, 3), 2), training=False)
+    layer.training = False
+    layer(data((4, 3), 3))
+    assert layer.num_batches_tracked == 2
+    assert "num_batches_tracked" not in layer.buffers  # state_dict keys unchanged
+
+
+def test_is_built_with_its_width():
+    layer = BatchNorm(3)
+    assert layer.built and layer.input_width == 3
+    layer.build(3)
+    with pytest.raises(ValueError, match=r"in_features must be 3: BatchNorm\(3\) .*got 4"):
+        layer.build(4)
+
+
+def test_get_weights_order():
+    layer = layer_with_state()
+    gamma, beta, mean, var = layer.get_weights()
+    np.testing.assert_array_equal(gamma, layer.params["gamma"], strict=True)
+    np.testing.assert_array_equal(beta, layer.params["beta"], strict=True)
+    np.testing.assert_array_equal(mean, layer.buffers["running_mean"], strict=True)
+    np.testing.assert_array_equal(var, layer.buffers["running_var"], strict=True)

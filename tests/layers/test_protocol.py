@@ -12,8 +12,10 @@ import pytest
 from minitrain.gradcheck import gradcheck
 from minitrain.layers import (
     BatchNorm,
+    BatchNormalization,
     Dense,
     Dropout,
+    Input,
     LeakyReLU,
     ReLU,
     Sigmoid,
@@ -45,14 +47,28 @@ def make(name, dtype=np.float32):
         "dropout-eval": lambda: Dropout(0.4, seed=0),
         "batchnorm-train": lambda: BatchNorm(3, dtype=dtype),
         "batchnorm-eval": lambda: BatchNorm(3, dtype=dtype),
+        # Round 2's forms: lazily built, with an activation inside, Keras's batch norm, Input
+        "dense-lazy": lambda: built(Dense(4, seed=0, dtype=dtype)),
+        "dense-tanh": lambda: Dense(3, 4, activation="tanh", seed=0, dtype=dtype),
+        "dense-softmax": lambda: Dense(3, 4, activation="softmax", seed=0, dtype=dtype),
+        "batch_normalization-train": lambda: built(BatchNormalization(dtype=dtype)),
+        "batch_normalization-eval": lambda: BatchNormalization(3, dtype=dtype),
+        "input": lambda: Input((3,)),
     }
     layer = layers[name]()
     layer.training = not name.endswith("-eval")
-    if isinstance(layer, BatchNorm):  # parameters and statistics away from their defaults
-        layer.params["gamma"][...] = [1.5, -0.5, 2.0]
-        layer.params["beta"][...] = [0.1, 0.2, -0.3]
-        layer.buffers["running_mean"][...] = [0.5, -1.0, 0.25]
-        layer.buffers["running_var"][...] = [2.0, 0.5, 1.5]
+    if isinstance(layer, BatchNorm | BatchNormalization):  # away from their defaults
+        layer.set_weights(
+            [
+                np.array(v, dtype=dtype)
+                for v in ([1.5, -0.5, 2.0], [0.1, 0.2, -0.3], [0.5, -1.0, 0.25], [2.0, 0.5, 1.5])
+            ]
+        )
+    return layer
+
+
+def built(layer):
+    layer.build(3)
     return layer
 
 
@@ -68,6 +84,12 @@ NAMES = [
     "dropout-eval",
     "batchnorm-train",
     "batchnorm-eval",
+    "dense-lazy",
+    "dense-tanh",
+    "dense-softmax",
+    "batch_normalization-train",
+    "batch_normalization-eval",
+    "input",
 ]
 
 
@@ -319,6 +341,11 @@ def test_dense_shapes_and_output_width():
         Dropout(0.5, seed=11),
         BatchNorm(5),
         BatchNorm(2, momentum=0.25, eps=1e-3, dtype=np.float64),
+        Dense(5),
+        Dense(3, 5, activation="relu"),
+        BatchNormalization(),
+        BatchNormalization(4, momentum=0.9),
+        Input((3,)),
     ],
     ids=repr,
 )

@@ -80,6 +80,39 @@ def test_dense_matches_linear(use_bias, init):
         assert_close(layer.grads["b"], linear.bias.grad)
 
 
+TORCH_ACTIVATIONS = {
+    "relu": torch.nn.ReLU,
+    "leaky_relu": lambda: torch.nn.LeakyReLU(0.01),  # PyTorch's slope, ours by that name
+    "sigmoid": torch.nn.Sigmoid,
+    "tanh": torch.nn.Tanh,
+    "softmax": lambda: torch.nn.Softmax(dim=-1),
+    "linear": torch.nn.Identity,
+}
+
+
+@pytest.mark.parametrize("name", list(TORCH_ACTIVATIONS))
+@pytest.mark.parametrize("built_by", ["first batch", "build"])
+def test_dense_with_activation_matches_linear_then_the_activation(name, built_by):
+    layer = Dense(3, activation=name, seed=0, dtype=np.float64)
+    if built_by == "build":
+        layer.build(5)
+    else:
+        layer(data((2, 5), 0))
+    layer.params["b"][...] = data(3, 9)
+    net = torch.nn.Sequential(torch.nn.Linear(5, 3, dtype=torch.float64), TORCH_ACTIVATIONS[name]())
+    with torch.no_grad():
+        net[0].weight.copy_(torch.from_numpy(layer.params["W"].T))
+        net[0].bias.copy_(torch.from_numpy(layer.params["b"]))
+    x, g = 2.0 * data((7, 5), 1), data((7, 3), 2)
+
+    y, grad_x = run_ours(layer, x, g)
+    yt, grad_xt = run_torch(net, x, g)
+    assert_close(y, yt)
+    assert_close(grad_x, grad_xt)
+    assert_close(layer.grads["W"], net[0].weight.grad.T)
+    assert_close(layer.grads["b"], net[0].bias.grad)
+
+
 def with_kinks(seed):
     x = data((6, 5), seed)
     x[0, :3] = 0.0  # exactly at the kink of ReLU and LeakyReLU
@@ -138,6 +171,7 @@ def test_batchnorm_matches_batchnorm1d(momentum, eps):
         assert_close(layer.grads["beta"], bn.bias.grad)
         assert_close(layer.buffers["running_mean"], bn.running_mean)
         assert_close(layer.buffers["running_var"], bn.running_var)
+        assert layer.num_batches_tracked == bn.num_batches_tracked.item() == step + 1
 
     # Eval: the running statistics, held fixed.
     layer.training = False
@@ -153,6 +187,7 @@ def test_batchnorm_matches_batchnorm1d(momentum, eps):
         assert_close(layer.grads["beta"], bn.bias.grad)
     assert_close(layer.buffers["running_mean"], bn.running_mean)
     assert_close(layer.buffers["running_var"], bn.running_var)
+    assert layer.num_batches_tracked == bn.num_batches_tracked.item() == 4
 
 
 @pytest.mark.parametrize(("rate", "training"), [(0.4, False), (0.9, False), (0.0, True)])

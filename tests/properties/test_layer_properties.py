@@ -1,6 +1,7 @@
 """Layer properties over random shapes, dtypes and seeds.
 
-- every layer (and every random MLP) passes gradcheck in float64;
+- every layer (Dense with each activation and Keras's BatchNormalization, built
+  lazily, included; and every random MLP) passes gradcheck in float64;
 - forward and backward keep the parameter dtype and the documented shapes,
   write gradients shaped like their parameters and never touch their inputs;
 - Softmax rows are probabilities summing to 1, and adding a constant to the
@@ -25,6 +26,7 @@ from minitrain.grad_mode import no_grad
 from minitrain.gradcheck import gradcheck
 from minitrain.layers import (
     BatchNorm,
+    BatchNormalization,
     Dense,
     Dropout,
     Layer,
@@ -38,6 +40,8 @@ from minitrain.layers import (
 from . import BATCH, DTYPES, SEED, WIDTH, away_from_zero, examples, normal
 
 KINDS = ["dense", "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "dropout", "batchnorm"]
+KINDS += ["dense_activation", "batch_normalization"]  # lazily built, as Keras users write them
+ACTIVATIONS = ["relu", "leaky_relu", "sigmoid", "tanh", "softmax", "linear"]
 
 
 @st.composite
@@ -56,6 +60,25 @@ def layers(draw, kind: str, dtype, width: int) -> Layer:
             seed=seed,
             dtype=dtype,
         )
+    elif kind == "dense_activation":
+        layer = Dense(
+            draw(WIDTH),
+            activation=draw(st.sampled_from(ACTIVATIONS)),
+            use_bias=draw(st.booleans()),
+            seed=seed,
+            dtype=dtype,
+        )
+        layer.build(width)
+    elif kind == "batch_normalization":
+        layer = BatchNormalization(
+            momentum=draw(st.floats(0.0, 1.0)), epsilon=draw(st.floats(1e-6, 1e-2)), dtype=dtype
+        )
+        layer.build(width)
+        rng = np.random.default_rng(seed)
+        layer.params["gamma"][...] = rng.uniform(-2, 2, width)
+        layer.params["beta"][...] = rng.uniform(-2, 2, width)
+        layer.buffers["moving_mean"][...] = rng.uniform(-2, 2, width)
+        layer.buffers["moving_variance"][...] = rng.uniform(0.1, 3, width)
     elif kind == "relu":
         layer = ReLU()
     elif kind == "leaky_relu":
