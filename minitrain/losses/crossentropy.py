@@ -24,8 +24,7 @@ import numpy as np
 
 from minitrain import _checks
 
-from .base import EPSILON, Loss, _bool, _float_targets, _reduce, _reduce_elementwise
-from .base import _weighted_vdot as _wvdot
+from .base import EPSILON, Loss, _bool, _float_targets, _reduce, _reduce_elementwise, _weighted_vdot
 
 
 def _check_probabilities(name: str, p: np.ndarray) -> None:
@@ -141,13 +140,13 @@ class CategoricalCrossentropy(_Crossentropy):
             # -sum_j t_j log softmax(z)_j = sum_j t_j (log s - (z_j - m)) with
             # m = max_j z_j and s = sum_k exp(z_k - m) >= 1: no overflow, no log 0.
             shifted = y_pred - y_pred.max(axis=1, keepdims=True)
-            t_dot_shifted = _wvdot(t, shifted, w)
+            t_dot_shifted = _weighted_vdot(t, shifted, w)
             log_s = np.log(np.exp(shifted, out=shifted).sum(axis=1))
             t_sum = t.sum(axis=1) if w is None else w * t.sum(axis=1)
             return float((np.dot(t_sum, log_s) - t_dot_shifted) / n)
         q = y_pred / y_pred.sum(axis=1, keepdims=True)
         r = np.clip(q, EPSILON, 1.0 - EPSILON, out=q)
-        return float(-_wvdot(t, np.log(r, out=r), w) / n)
+        return float(-_weighted_vdot(t, np.log(r, out=r), w) / n)
 
     def value_and_gradient(
         self, y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None = None
@@ -158,7 +157,7 @@ class CategoricalCrossentropy(_Crossentropy):
         if self.from_logits:
             # Forward: l_i = t_sum_i log s_i - sum_j t_ij (z_ij - m_i).
             shifted = y_pred - y_pred.max(axis=1, keepdims=True)
-            t_dot_shifted = _wvdot(t, shifted, w)
+            t_dot_shifted = _weighted_vdot(t, shifted, w)
             e = np.exp(shifted, out=shifted)
             s = e.sum(axis=1, keepdims=True)
             t_sum = t.sum(axis=1, keepdims=True)
@@ -183,7 +182,7 @@ class CategoricalCrossentropy(_Crossentropy):
         inside = (q >= EPSILON) & (q <= 1.0 - EPSILON)
         r = np.clip(q, EPSILON, 1.0 - EPSILON, out=q)
         log_r = np.log(r)
-        value = float(-_wvdot(t, log_r, w) / n)
+        value = float(-_weighted_vdot(t, log_r, w) / n)
         # Backward, in reverse:
         #   dL/dr_ij = -w_i t_ij / (N r_ij)
         #   dL/dq_ij = that where the clip let q through, else 0 (call it g_ij)

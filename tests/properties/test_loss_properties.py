@@ -5,7 +5,10 @@
   same logits to float32 rounding;
 - adding a constant to every logit of a row changes neither value nor gradient;
 - categorical and sparse categorical crossentropy agree on every
-  (labels, one-hot) pair, from logits and from probabilities.
+  (labels, one-hot) pair, from logits and from probabilities;
+- binary crossentropy from logits stays finite for logits up to 1e4 in
+  float32 and matches a float64 ``log_expit`` reference to float32 rounding;
+- integer sample weights count each sample that many times, for every loss.
 """
 
 from __future__ import annotations
@@ -14,11 +17,18 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy.special import log_softmax, softmax
+from scipy.special import expit, log_expit, log_softmax, softmax
 
-from minitrain.losses import CategoricalCrossentropy, SparseCategoricalCrossentropy
+from minitrain.losses import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    Huber,
+    MeanAbsoluteError,
+    MeanSquaredError,
+    SparseCategoricalCrossentropy,
+)
 
-from . import BATCH, DTYPES, SEED, normal
+from . import BATCH, DTYPES, SEED, WIDTH, examples, normal
 
 CLASSES = st.integers(2, 40)
 MAGNITUDE = st.sampled_from([1.0, 10.0, 100.0, 1e3, 1e4])
@@ -121,3 +131,63 @@ def test_categorical_and_sparse_crossentropy_agree_on_every_label_one_hot_pair(
     assert grad_c.dtype == grad_s.dtype == dtype
     scale = np.abs(grad_s).max()
     np.testing.assert_allclose(grad_c, grad_s, rtol=16 * eps, atol=16 * eps * scale)
+
+
+@given(n=BATCH, k=WIDTH, seed=SEED, magnitude=MAGNITUDE, label_smoothing=st.sampled_from([0, 0.1]))
+def test_binary_crossentropy_from_logits_stays_finite_in_float32_up_to_1e4(
+    n, k, seed, magnitude, label_smoothing
+):
+    z = _logits(seed, n, k, magnitude, np.float32)
+    t = np.random.default_rng(seed + 1).uniform(0, 1, (n, k)).round(1).astype(np.float32)
+    loss = BinaryCrossentropy(from_logits=True, label_smoothing=label_smoothing)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        value, grad = loss(t, z), loss.gradient(t, z)
+    assert grad.dtype == np.float32 and np.all(np.isfinite(grad))
+    # float64 reference: -(t log sigmoid(z) + (1 - t) log sigmoid(-z)), gradient sigmoid(z) - t.
+    z64 = z.astype(np.float64)
+    t64 = t.astype(np.float64) * (1 - label_smoothing) + 0.5 * label_smoothing
+    ref = -(t64 * log_expit(z64) + (1 - t64) * log_expit(-z64))
+    # Each term is non-negative, but max(z, 0) - z t cancels for large z and t near 1:
+    # the error is float32 rounding of the size of |z|, not of the result.
+    assert abs(value - ref.mean()) <= 1e-6 * (np.abs(z64).mean() + ref.mean()) + 1e-7
+    np.testing.assert_allclose(grad, (expit(z64) - t64) / z.size, rtol=1e-4, atol=1e-6 / z.size)
+
+
+LOSSES = st.sampled_from(
+    [
+        CategoricalCrossentropy(from_logits=True, label_smoothing=0.1),
+        SparseCategoricalCrossentropy(from_logits=True),
+        BinaryCrossentropy(from_logits=True),
+        MeanSquaredError(),
+        MeanAbsoluteError(),
+        Huber(delta=0.5),
+    ]
+)
+
+
+@examples(0.25)
+@given(loss=LOSSES, n=BATCH, c=CLASSES, seed=SEED)
+def test_integer_sample_weights_count_each_sample_that_many_times(loss, n, c, seed):
+    # sum_i w_i l_i / N over the batch equals the plain mean over the batch with sample i
+    # repeated w_i times, times (sum w) / N: Keras's divisor is N, not sum(w).
+    rng = np.random.default_rng(seed)
+    z = rng.normal(0, 3, (n, c))
+    if isinstance(loss, SparseCategoricalCrossentropy):
+        y = rng.integers(0, c, n)
+    elif isinstance(loss, CategoricalCrossentropy):
+        y = _one_hot(rng.integers(0, c, n), c, np.float64)
+    elif isinstance(loss, BinaryCrossentropy):
+        y = rng.integers(0, 2, (n, c)).astype(np.float64)
+    else:
+        y = rng.normal(0, 1, (n, c))
+    counts = rng.integers(0, 4, n)
+    counts[0] = max(counts[0], 1)  # at least one sample remains
+    rows = np.repeat(np.arange(n), counts)
+    weighted = loss(y, z, counts)
+    assert weighted == pytest.approx(loss(y[rows], z[rows]) * counts.sum() / n, rel=1e-12)
+    grad = loss.gradient(y, z, counts)
+    # The gradient of a repeated sample is the sum over its copies.
+    repeated = loss.gradient(y[rows], z[rows]) * len(rows) / n
+    summed = np.zeros_like(z)
+    np.add.at(summed, rows, repeated)
+    np.testing.assert_allclose(grad, summed, rtol=1e-12, atol=1e-15)
