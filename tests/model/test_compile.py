@@ -178,3 +178,144 @@ def test_compile_before_building_builds_the_optimizer_with_the_model():
         "iterations",
         *(f"{slot}/{key}" for slot in ("m", "v") for key in ("0.W", "0.b", "1.W", "1.b")),
     }
+
+
+# ------------------------------------------------------------------ compile
+
+
+@pytest.mark.parametrize(
+    ("output", "loss", "cls", "from_logits"),
+    [
+        ("logits", "sparse_categorical_crossentropy", mt.SparseCategoricalCrossentropy, True),
+        ("softmax", "sparse_categorical_crossentropy", mt.SparseCategoricalCrossentropy, False),
+        ("logits", "categorical_crossentropy", mt.CategoricalCrossentropy, True),
+        ("softmax", "categorical_crossentropy", mt.CategoricalCrossentropy, False),
+        ("logits", "mse", mt.MeanSquaredError, False),
+        ("softmax", "mean_squared_error", mt.MeanSquaredError, False),
+    ],
+)
+def test_compile_by_name_matches_from_logits_to_the_output(output, loss, cls, from_logits):
+    model = mt.MLP([4, 5, 3], output=output, seed=0)
+    model.compile("adam", loss)
+    assert type(model.loss) is cls
+    assert model.loss.from_logits is from_logits
+
+
+@pytest.mark.parametrize(
+    ("output", "loss", "message"),
+    [
+        (
+            "softmax",
+            mt.SparseCategoricalCrossentropy(from_logits=True),
+            r"SparseCategoricalCrossentropy\(from_logits=True\) expects logits, but the model "
+            r"ends in Softmax.*use from_logits=False, or remove the Softmax layer",
+        ),
+        (
+            "softmax",
+            mt.CategoricalCrossentropy(from_logits=True),
+            r"CategoricalCrossentropy\(from_logits=True\).*use from_logits=False",
+        ),
+        (
+            "logits",
+            mt.SparseCategoricalCrossentropy(),
+            r"SparseCategoricalCrossentropy\(from_logits=False\) expects probabilities.*"
+            r"use from_logits=True, or add a Softmax layer",
+        ),
+        (
+            "logits",
+            mt.CategoricalCrossentropy(from_logits=False),
+            r"CategoricalCrossentropy\(from_logits=False\).*use from_logits=True",
+        ),
+    ],
+)
+def test_compile_rejects_a_loss_object_contradicting_the_output(output, loss, message):
+    model = mt.MLP([4, 5, 3], output=output, seed=0)
+    with pytest.raises(ValueError, match=message):
+        model.compile("sgd", loss)
+    assert model.optimizer is None and model.loss is None
+
+
+@pytest.mark.parametrize("output", ["logits", "softmax"])
+def test_compile_keeps_a_consistent_loss_object(output):
+    model = mt.MLP([4, 5, 3], output=output, seed=0)
+    loss = mt.CategoricalCrossentropy(from_logits=output == "logits", label_smoothing=0.1)
+    model.compile("sgd", loss)
+    assert model.loss is loss
+
+
+def test_compile_rejects_unknown_names_listing_the_valid_ones():
+    model = mt.MLP([4, 5, 3], seed=0)
+    with pytest.raises(
+        ValueError, match=r"optimizer must be one of 'sgd', .*'rmsprop'.*, got 'lamb'"
+    ):
+        model.compile("lamb", "mse")
+    with pytest.raises(
+        ValueError,
+        match=r"loss must be one of 'categorical_crossentropy', "
+        r"'sparse_categorical_crossentropy', .*'binary_crossentropy'.*'huber'.*, got 'hinge'",
+    ):
+        model.compile("sgd", "hinge")
+    with pytest.raises(
+        ValueError,
+        match=r"metric must be one of 'accuracy', 'acc', .*'binary_accuracy'.*, got 'f1'",
+    ):
+        model.compile("sgd", "mse", metrics=["accuracy", "f1"])
+    assert model.optimizer is None and model.loss is None and model.metrics == []
+
+
+def test_a_failed_compile_keeps_the_previous_setup():
+    model = mt.MLP([4, 5, 3], seed=0)
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    opt, loss, metrics = model.optimizer, model.loss, model.metrics
+    with pytest.raises(ValueError, match="metric must be one of"):
+        model.compile("sgd", "mse", metrics=["f1"])
+    assert model.optimizer is opt and model.loss is loss and model.metrics is metrics
+
+
+def test_compile_sgd_by_name_has_the_api_defaults():
+    model = mt.MLP([4, 5, 3], seed=0)
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    opt = model.optimizer
+    assert type(opt) is mt.SGD
+    assert (opt.learning_rate, opt.momentum, opt.nesterov, opt.weight_decay) == (
+        0.01,
+        0.0,
+        False,
+        0.0,
+    )
+    assert opt.iterations == 0
+
+
+def test_compile_adam_by_name_has_the_api_defaults():
+    model = mt.MLP([4, 5, 3], seed=0)
+    model.compile("adam", "mse")
+    opt = model.optimizer
+    assert type(opt) is mt.Adam
+    assert (opt.learning_rate, opt.beta_1, opt.beta_2, opt.epsilon, opt.weight_decay) == (
+        0.001,
+        0.9,
+        0.999,
+        1e-8,
+        0.0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("loss", "names", "classes"),
+    [
+        # Keras 3: "accuracy" picks its kind from the shapes of the first batch.
+        ("sparse_categorical_crossentropy", ["accuracy"], ["Accuracy"]),
+        ("categorical_crossentropy", ["acc"], ["Accuracy"]),
+        (
+            "categorical_crossentropy",
+            ["accuracy", "categorical_accuracy"],
+            ["Accuracy", "CategoricalAccuracy"],
+        ),
+    ],
+)
+def test_compile_resolves_metrics(loss, names, classes):
+    model = mt.MLP([4, 5, 3], seed=0)
+    model.compile("sgd", loss, metrics=names)
+    assert [type(m).__name__ for m in model.metrics] == classes
+    assert [m.name for m in model.metrics] == names  # logged as given
+    assert model.weighted_metrics == []
