@@ -375,7 +375,7 @@ class BinaryCrossentropy(_Crossentropy):
         c = np.clip(p, EPSILON, 1.0 - EPSILON)
         elementwise = np.log(c)
         elementwise *= t
-        # log1p(-c) is log(1 - c) without the rounding of 1 - c (as PyTorch's BCELoss).
+        # log1p(-c) is log(1 - c) without the rounding of 1 - c.
         elementwise += (1.0 - t) * np.log1p(-c)
         np.negative(elementwise, out=elementwise)
         return elementwise, c
