@@ -135,11 +135,14 @@ class Sequential(Trainer):
     def _settle(self, layers: list[Layer], build_width: int | None) -> None:
         """Check the widths along ``layers``, then build what can be built and adopt them.
 
-        Everything is checked before any layer is built or any attribute is set,
-        so a refused add/build/constructor leaves the model as it was.
+        The widths and dtypes are checked before any layer is built or any
+        attribute is set, so a refused add/build/constructor leaves the model as
+        it was. A compiled model builds its optimizer for the new parameters; an
+        optimizer that already holds state for others refuses, and the model
+        goes back to its previous layers.
         """
         widths = _follow_widths(layers, build_width)
-        dtype = _common_dtype(layers)
+        _common_dtype(layers)
         for layer, width in zip(layers, widths, strict=True):
             if width is None:
                 break  # build in layer order only: the draws must not depend on the path
@@ -148,16 +151,25 @@ class Sequential(Trainer):
         for layer in layers:
             if isinstance(layer, Dropout) and layer.rng is None:
                 layer.rng = self.rng
+        previous = (self.layers, self._build_width)
+        self._adopt(layers, build_width, widths)
+        if self.built and self.optimizer is not None:
+            try:
+                self.optimizer.build(self)
+            except ValueError as err:
+                self._adopt(*previous, _follow_widths(*previous))
+                raise ValueError(f"{err} (compile again after changing the layers)") from None
+
+    def _adopt(self, layers: list[Layer], build_width: int | None, widths: list) -> None:
+        """Take ``layers`` (already checked and built as far as they can be)."""
         self.layers = layers
         self._build_width = build_width
-        self.dtype = _common_dtype(layers) if self.built else dtype
+        self.dtype = _common_dtype(layers)
         self.input_width = widths[0] if widths else None
         last = layers[-1] if layers else None
         self.output_width = (
             last.output_width(widths[-1]) if last is not None and widths[-1] is not None else None
         )
-        if self.built and self.optimizer is not None:
-            self.optimizer.build(self)
 
     def _width_source(self) -> tuple[int, Layer]:
         """The first layer that fixes the input width (for error messages)."""

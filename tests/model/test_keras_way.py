@@ -271,3 +271,25 @@ def test_the_readme_model_trains():
     history = model.fit(x, y, epochs=3, batch_size=16, verbose=0)
     assert list(history.history) == ["loss", "acc", "learning_rate"]
     assert history.history["loss"][-1] < first["loss"]
+
+
+def test_adding_a_layer_after_training_asks_to_compile_again_and_changes_nothing():
+    model = mt.Sequential([Input((4,)), Dense(3)], seed=0)
+    model.compile("adam", "mse")
+    model.train_step(_x(), np.ones((5, 3)))
+    before = (_bits(model), model.optimizer.state_dict().keys())
+    with pytest.raises(ValueError, match=r"use a new optimizer .*\(compile again after changing"):
+        model.add(Dense(2))
+    assert len(model.layers) == 2 and model.output_width == 3
+    assert (_bits(model), model.optimizer.state_dict().keys()) == before
+
+
+def test_layers_added_after_compile_to_an_unbuilt_model_get_optimizer_slots():
+    model = mt.Sequential([Dense(3)], seed=0)
+    model.compile("adam", "mse")
+    model.add(Dense(2))
+    model.build((None, 4))
+    assert sorted(model.optimizer.state_dict()) == [
+        "iterations",
+        *(f"{s}/{k}" for s in ("m", "v") for k in ("0.W", "0.b", "1.W", "1.b")),
+    ]
