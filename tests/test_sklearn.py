@@ -181,6 +181,36 @@ def test_classifier_fit_is_the_same_minitrain_model_trained_by_hand(blobs):
     np.testing.assert_array_equal(est.predict(x), np.argmax(model.predict(x), axis=1))
 
 
+@pytest.mark.parametrize(
+    ("sizes", "activation", "batchnorm", "dropout", "optimizer"),
+    [
+        ((), "relu", False, 0.0, "adam"),  # no hidden layer: softmax regression
+        ((16, 8), "tanh", True, 0.0, "sgd"),
+        ((16,), "leaky_relu", False, 0.3, "rmsprop"),
+        ((8, 8), "sigmoid", True, 0.2, "adamw"),
+    ],
+)
+def test_every_architecture_parameter_reaches_the_minitrain_model(
+    blobs, sizes, activation, batchnorm, dropout, optimizer
+):
+    x, y = blobs
+    arch = {"activation": activation, "batchnorm": batchnorm, "dropout": dropout}
+    est = MLPClassifier(
+        hidden_layer_sizes=sizes, optimizer=optimizer, batch_size=16, epochs=3, random_state=4,
+        learning_rate=0.02, **arch,
+    ).fit(x, y)  # fmt: skip
+    model = mt.MLP([4, *sizes, 3], seed=4, dtype=np.float64, **arch)
+    optimizer_class = type(mt.optimizers.get(optimizer))
+    model.compile(
+        optimizer_class(learning_rate=0.02), "sparse_categorical_crossentropy", ["accuracy"]
+    )
+    model.fit(x, y, batch_size=16, epochs=3, verbose=0)
+    assert [type(layer) for layer in est.model_.layers] == [type(la) for la in model.layers]
+    assert type(est.model_.optimizer) is optimizer_class
+    assert est.model_.optimizer.learning_rate == 0.02
+    _assert_same_weights(est.model_, model)
+
+
 def test_regressor_fit_is_the_same_minitrain_model_trained_by_hand_on_unscaled_y(regression):
     x, y = regression
     y = y * 50.0  # not scaled: the network sees exactly these targets
