@@ -18,7 +18,7 @@ or categorical accuracy from the shapes of its first batch, as Keras 3 does.
 Files: ``base.py`` (``Metric``, ``Mean``, ``MeanMetric``), ``accuracy.py``,
 ``regression.py`` (``MeanSquaredError``, ``MeanAbsoluteError``: the metrics; the
 top-level names of the package are the losses), ``classification.py``
-(``Precision``, ``Recall``, ``AUC``).
+(``Precision``, ``Recall``), ``auc.py`` (``AUC``, exact, with its own state).
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ from minitrain.metrics.accuracy import (
     SparseTopKCategoricalAccuracy,
     TopKCategoricalAccuracy,
 )
+from minitrain.metrics.auc import AUC
 from minitrain.metrics.base import Mean, MeanMetric, Metric
-from minitrain.metrics.classification import AUC, Precision, Recall
+from minitrain.metrics.classification import Precision, Recall
 from minitrain.metrics.regression import MeanAbsoluteError, MeanSquaredError
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Precision and Recall against keras.metrics; AUC against sklearn.metrics.roc_auc_score."""
+"""Precision and Recall: hand tables, then keras.metrics after every batch."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import functools
 
 import numpy as np
 import pytest
-from sklearn.metrics import roc_auc_score
 
-from minitrain.metrics import AUC, Precision, Recall
+from minitrain.metrics import Precision, Recall
 from tests.metrics import streams
 from tests.oracles import keras
 
@@ -86,110 +85,3 @@ def test_precision_in_float32_equals_keras():
     batches = streams.stream(streams.binary, weighted=True, dtype=np.float32)
     expected = streams.keras_results(keras().metrics.Precision(), batches)
     np.testing.assert_allclose(streams.results(Precision(), batches), expected, rtol=1e-6)
-
-
-# AUC
-
-
-def test_auc_on_a_hand_table_counts_a_tie_one_half():
-    # Positives score 0.8 and 0.4, negatives 0.4 and 0.1: of the four pairs three are
-    # ordered right and one (0.4, 0.4) is tied -> (3 + 0.5) / 4.
-    assert AUC()(np.array([1, 1, 0, 0]), np.array([0.8, 0.4, 0.4, 0.1])) == 0.875
-
-
-def _auc_batches(rng, sizes, *, weighted, tie_decimals):
-    batches = []
-    for n in sizes:
-        t = rng.integers(0, 2, n)
-        p = np.round(rng.random(n), tie_decimals)
-        w = rng.uniform(0, 3, n) if weighted else None
-        batches.append((t, p, w))
-    return batches
-
-
-@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
-@pytest.mark.parametrize("tie_decimals", [1, 2, 15], ids=["many ties", "some ties", "no ties"])
-def test_auc_equals_sklearn_on_everything_seen_after_every_batch(tie_decimals, weighted):
-    rng = np.random.default_rng(7)
-    batches = _auc_batches(
-        rng, (40, 1, 300, 17, 1000), weighted=weighted, tie_decimals=tie_decimals
-    )
-    metric = AUC()
-    for i, (t, p, w) in enumerate(batches):
-        metric.update_state(t, p, sample_weight=w)
-        seen = batches[: i + 1]
-        ts = np.concatenate([b[0] for b in seen])
-        ps = np.concatenate([b[1] for b in seen])
-        ws = None if w is None else np.concatenate([b[2] for b in seen])
-        if len(set(ts)) < 2:
-            continue
-        np.testing.assert_allclose(
-            metric.result(), roc_auc_score(ts, ps, sample_weight=ws), rtol=1e-13, atol=0
-        )
-
-
-def test_auc_takes_n_1_shapes_and_float32_scores():
-    rng = np.random.default_rng(1)
-    t = rng.integers(0, 2, 200)
-    p = np.round(rng.random(200), 2).astype(np.float32)
-    metric = AUC()
-    metric.update_state(t[:100, None], p[:100, None])
-    metric.update_state(t[100:], p[100:])
-    assert metric.result() == pytest.approx(roc_auc_score(t, p), rel=1e-13)
-
-
-def test_auc_of_logits_equals_auc_of_probabilities():
-    rng = np.random.default_rng(2)
-    t = rng.integers(0, 2, 500)
-    logits = rng.normal(size=500)
-    assert AUC()(t, logits) == AUC()(t, 1 / (1 + np.exp(-logits)))
-
-
-def test_auc_is_0_while_undefined():
-    metric = AUC()
-    assert metric.result() == 0.0
-    assert metric(np.array([1, 1]), np.array([0.2, 0.3])) == 0.0  # no negative yet
-    assert metric(np.array([0]), np.array([0.25])) == 0.5
-
-
-def test_auc_differs_from_keras_by_its_200_thresholds_only():
-    # Keras's AUC buckets the scores into 200 thresholds; with scores on that grid the
-    # buckets are exact and the two agree.
-    rng = np.random.default_rng(4)
-    t = rng.integers(0, 2, 400)
-    p = rng.integers(1, 199, 400) / 199 + 1e-4
-    oracle = keras().metrics.AUC(dtype="float64")
-    oracle.update_state(t, p)
-    assert AUC()(t, p) == pytest.approx(float(oracle.result()), rel=1e-6)
-
-
-@pytest.mark.parametrize(
-    ("y_true", "y_pred", "message"),
-    [
-        ([0, 2, 1], [0.1, 0.2, 0.3], "y_true must be labels 0 or 1, got 2"),
-        ([0, 0.5, 1], [0.1, 0.2, 0.3], "y_true must be labels 0 or 1, got 0.5"),
-        ([0, 1], [[0.1, 0.9], [0.2, 0.8]], r"one score per sample, shape \(N,\) or \(N, 1\)"),
-        ([0, 1], [0.1, np.nan], "y_pred must be finite"),
-        ([0, 1, 1], [0.1, 0.2], "same number of samples, got 3 and 2"),
-    ],
-)
-def test_auc_refuses_bad_input_and_keeps_its_state(y_true, y_pred, message):
-    metric = AUC()
-    metric.update_state([0, 1], [0.3, 0.6])
-    with pytest.raises(ValueError, match=message):
-        metric.update_state(y_true, y_pred)
-    assert len(metric.state_dict()["scores"]) == 2
-    assert metric.result() == 1.0
-
-
-def test_auc_state_grows_across_many_small_batches():
-    rng = np.random.default_rng(5)
-    t = rng.integers(0, 2, 5000)
-    p = rng.random(5000)
-    metric = AUC()
-    for start in range(0, 5000, 37):
-        metric.update_state(t[start : start + 37], p[start : start + 37])
-    assert metric.result() == pytest.approx(roc_auc_score(t, p), rel=1e-13)
-    metric.reset_state()
-    assert metric.result() == 0.0
-    assert metric(t[:10], p[:10]) == pytest.approx(roc_auc_score(t[:10], p[:10]), rel=1e-13)

@@ -165,25 +165,6 @@ def test_load_state_dict_is_checked_and_changes_nothing_on_error(state, error, m
     assert metric.result() == 4.0
 
 
-@pytest.mark.parametrize(
-    ("state", "message"),
-    [
-        ({"scores": np.zeros(3), "labels": np.zeros(2, bool), "weights": np.ones(3)},
-         r"state\['labels'\] must hold one value per score \(3\), got 2"),
-        ({"scores": np.zeros(3), "labels": np.zeros(3), "weights": np.ones(3)},
-         r"state\['labels'\] must be an array of kind 'b'"),
-        ({"scores": np.zeros((3, 1)), "labels": np.zeros(3, bool), "weights": np.ones(3)},
-         r"state\['scores'\] must have shape \(n,\)"),
-    ],
-)  # fmt: skip
-def test_auc_state_is_checked(state, message):
-    metric = AUC()
-    metric.update_state([0, 1], [0.2, 0.7])
-    with pytest.raises(ValueError, match=message):
-        metric.load_state_dict(state)
-    assert metric.result() == 1.0
-
-
 def test_accuracy_state_names_its_valid_choices():
     state = {**STATE, "resolved": np.array("top_k")}
     with pytest.raises(ValueError, match=r"state\['resolved'\] must be one of ''"):
