@@ -188,6 +188,13 @@ def test_accuracy_chooses_what_keras_compile_chooses(y, outputs):
     assert value == float(chosen.result())
 
 
+def test_accuracy_of_1d_predictions_is_binary():
+    # One score per sample, shape (N,): one output column.
+    metric = Accuracy()
+    assert metric([1, 0, 1], [0.7, 0.2, 0.4]) == 2 / 3
+    assert metric.resolved == "binary_accuracy"
+
+
 def test_get_returns_a_metric_object_unchanged():
     metric = BinaryAccuracy(name="hit_rate", threshold=0.3)
     assert metrics.get(metric, MeanSquaredError()) is metric
