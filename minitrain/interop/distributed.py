@@ -16,7 +16,9 @@ weights of one process with batches of ``nprocs * b`` (up to rounding), when the
 global batch ``k`` is made of the ranks' local batches ``k``: shard with a stride,
 ``x[rank::nprocs]``, as ``torch.utils.data.DistributedSampler`` does. BatchNorm is the
 exception: each rank normalises with its own shard's statistics (torch's
-``SyncBatchNorm`` needs GPUs). The trained weights, buffers and optimizer state come
+``SyncBatchNorm`` needs GPUs), and a Keras-style ``BatchNormalization`` trains as torch's
+``BatchNorm1d`` (its running variance fed the unbiased batch variance, see
+``minitrain.interop.torch``). The trained weights, buffers and optimizer state come
 back into the given model (``from_torch``, ``optimizer_from_torch``), its loss and
 metrics kept, so it evaluates, saves and resumes as any minitrain model.
 

@@ -31,6 +31,11 @@ has Keras's conventions exactly. A torch-style ``BatchNorm`` is carried so that 
 outputs are identical; in training mode the two normalise alike but update the
 running variance differently (torch's with the unbiased batch variance, Keras's with
 the biased one; see ``minitrain.interop.torch``). Every array is copied.
+
+float64 models export with float64 variables, but Keras 3.15.1 on its torch (or JAX)
+backend computes ``matmul`` in float32 whatever the variables' dtype
+(``keras/src/backend/common/dtypes.py`` maps 64-bit results to 32-bit on every backend
+but TensorFlow): a float64 model's Keras twin agrees with it to float32 precision only.
 """
 
 from __future__ import annotations

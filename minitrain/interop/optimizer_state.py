@@ -143,6 +143,7 @@ def optimizer_to_torch(
     _refuse_uncarried(opt)
     params = list(unwrap(torch, torch_module).parameters())
     pairs = _pair(torch, model, params, "torch_module")
+    opt.build(model)  # idempotent; a model compiled before it was built has no slots yet
     lr = float(opt._learning_rate)
     o = torch.optim
     if isinstance(opt, optimizers.SGD):

@@ -192,3 +192,11 @@ def test_carried_state_is_a_copy():
         state["exp_avg"].add_(1.0)
     after = model.optimizer.state_dict()
     assert all(np.array_equal(before[k], after[k]) for k in before)
+
+
+def test_optimizer_of_a_model_compiled_before_it_was_built_is_carried():
+    model = mt.Sequential([L.Dense(3, dtype=np.float64)])
+    model.compile(O.Adam(0.01), "mse")
+    model.build((None, 2))
+    opt = optimizer_to_torch(model, to_torch(model))
+    assert type(opt) is torch.optim.Adam and not opt.state  # nothing to carry yet
