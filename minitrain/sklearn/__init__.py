@@ -4,7 +4,7 @@ The contract, as scikit-learn states it for every estimator::
 
     est = MLPClassifier(hidden_layer_sizes=(64,), learning_rate=1e-3, epochs=50)
     est.get_params() / est.set_params(...)   # the constructor arguments, stored as given
-    est.fit(X, y)                  # builds est.model_ (a minitrain Sequential) and trains it
+    est.fit(X, y, sample_weight=None)  # builds est.model_ (a minitrain Sequential), trains it
     est.predict(X)                 # labels (classifier) or values (regressor)
     est.predict_proba(X)           # classifier: softmax of the model's logits, rows sum to 1
     est.score(X, y)                # accuracy (classifier) or R^2 (regressor)
@@ -19,7 +19,7 @@ What happens inside ``fit`` is plain minitrain, through its public API::
                            seed=<from random_state>, dtype=<X's: float32 or float64>)
     model_.compile(<optimizer class>(learning_rate=learning_rate), loss, metrics)
     history_ = model_.fit(X, y, batch_size=..., epochs=..., callbacks=<copies>,
-                          validation_split=..., verbose=...)
+                          validation_split=..., verbose=..., sample_weight=...)
 
 Modules: ``base`` (what both share: checks, building, training), ``classifier``,
 ``regressor``.

@@ -15,7 +15,7 @@ from typing import Any, Self
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .. import MLP, Sequential, _checks, optimizers
 
@@ -72,7 +72,7 @@ class _BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ training
 
-    def fit(self, X: Any, y: Any, **fit_params: Any) -> Self:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, **fit_params: Any) -> Self:
         """Build a new model (or, with ``warm_start``, keep the fitted one) and train it
         for ``epochs`` epochs.
 
@@ -81,10 +81,16 @@ class _BaseMLP(BaseEstimator):
         X : array-like of shape (N, F)
             Features; a DataFrame's column names are kept in ``feature_names_in_``.
         y : array-like of shape (N,), or (N, k) for the regressor
+        sample_weight : array-like of shape (N,) or None
+            Weights ``w_i >= 0``, not all zero, passed to ``Sequential.fit``: each batch's
+            loss is ``sum_i w_i l_i / n_batch`` (Keras). So a weight of 2 is not the same
+            as a repeated sample (scikit-learn's reading): the loss is scaled differently
+            and the batches hold other samples.
         **fit_params
-            Passed on to ``Sequential.fit`` (``validation_data=(X_val, y_val)`` has its
-            labels encoded first). ``batch_size``, ``epochs``, ``verbose``, ``callbacks``
-            and ``validation_split`` are constructor parameters, not fit parameters.
+            Passed on to ``Sequential.fit``. ``validation_data=(X_val, y_val)`` has its
+            labels encoded first, and the classifier's ``class_weight={label: weight}``
+            its keys. ``batch_size``, ``epochs``, ``verbose``, ``callbacks`` and
+            ``validation_split`` are constructor parameters, not fit parameters.
 
         Returns
         -------
@@ -97,6 +103,7 @@ class _BaseMLP(BaseEstimator):
             # classes_ or n_features_in_: the estimator is unfitted until it succeeds.
             vars(self).pop("model_", None)
         X, targets = self._validate_training_data(X, y, first=not warm)
+        sample_weight = _check_sample_weight(sample_weight, X)
         if warm:
             self._check_architecture_unchanged()
             model = self.model_
@@ -106,21 +113,26 @@ class _BaseMLP(BaseEstimator):
         else:
             model = self._build_model(X)
         callbacks = self._copy_callbacks()
-        self.history_ = self._train(model, callbacks, X, targets, self.epochs, fit_params)
+        self.history_ = self._train(
+            model, callbacks, X, targets, sample_weight, self.epochs, fit_params
+        )
         self.model_, self.callbacks_ = model, callbacks
         return self
 
-    def _partial_fit(self, X: Any, y: Any, classes: Any, fit_params: dict[str, Any]) -> Self:
+    def _partial_fit(
+        self, X: Any, y: Any, classes: Any, sample_weight: Any, fit_params: dict[str, Any]
+    ) -> Self:
         _check_fit_params(type(self).__name__, fit_params)
         first = not hasattr(self, "model_")
         X, targets = self._validate_training_data(X, y, first=first, classes=classes)
+        sample_weight = _check_sample_weight(sample_weight, X)
         if first:
             model = self._build_model(X)
             # Copied once: later calls reuse them, as repeated Sequential.fit calls would.
             callbacks = self._copy_callbacks()
         else:
             model, callbacks = self.model_, self.callbacks_
-        self.history_ = self._train(model, callbacks, X, targets, 1, fit_params)
+        self.history_ = self._train(model, callbacks, X, targets, sample_weight, 1, fit_params)
         self.model_, self.callbacks_ = model, callbacks
         return self
 
@@ -218,12 +230,13 @@ class _BaseMLP(BaseEstimator):
         callbacks: list[Any] | None,
         X: np.ndarray,
         targets: np.ndarray,
+        sample_weight: np.ndarray | None,
         epochs: int,
         fit_params: dict[str, Any],
     ) -> Any:
         """``model.fit`` with this estimator's settings; returns the History."""
-        if "validation_data" in fit_params:
-            fit_params = {**fit_params, "validation_data": self._validation_data(fit_params)}
+        if sample_weight is not None:
+            fit_params = {**fit_params, "sample_weight": sample_weight}
         return model.fit(
             X,
             targets,
@@ -232,8 +245,14 @@ class _BaseMLP(BaseEstimator):
             verbose=self.verbose,
             callbacks=callbacks,
             validation_split=self.validation_split,
-            **fit_params,
+            **self._encode_fit_params(fit_params),
         )
+
+    def _encode_fit_params(self, fit_params: dict[str, Any]) -> dict[str, Any]:
+        """Fit parameters that hold targets, in the model's encoding."""
+        if "validation_data" in fit_params:
+            fit_params = {**fit_params, "validation_data": self._validation_data(fit_params)}
+        return fit_params
 
     def _validation_data(self, fit_params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         data = fit_params["validation_data"]
@@ -263,6 +282,22 @@ class _BaseMLP(BaseEstimator):
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "model_")
+
+
+def _check_sample_weight(sample_weight: Any, X: np.ndarray) -> np.ndarray | None:
+    """An array-like of weights as an array of shape (N,) in X's dtype; minitrain's fit
+    checks the values (finite, >= 0). All zero is refused, as scikit-learn does."""
+    if sample_weight is None:
+        return None
+    weights = check_array(sample_weight, ensure_2d=False, dtype=X.dtype, input_name="sample_weight")
+    if weights.shape != (len(X),):
+        raise ValueError(
+            f"sample_weight must have shape ({len(X)},), one weight per sample of X, "
+            f"got shape {weights.shape}"
+        )
+    if not np.any(weights):
+        raise ValueError("sample_weight must not be all zero: no sample would count")
+    return weights
 
 
 def _check_fit_params(estimator: str, fit_params: dict[str, Any]) -> None:
