@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
 from minitrain.metrics import AUC
@@ -164,3 +166,35 @@ def test_auc_runs_stay_few_and_logarithmic():
     assert runs.sum() == 16000
     assert len(runs) <= 1 + int(np.log2(16000 / 32)) + 1
     assert (runs[:-1] > 2 * runs[1:]).all()  # each run more than twice the next
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 1), st.integers(0, 6), st.sampled_from([0.0, 0.5, 1.0, 2.5])),
+        min_size=1,
+        max_size=60,
+    ),
+    st.lists(st.integers(1, 12), min_size=1, max_size=8),
+    st.integers(0, 8),
+)
+def test_auc_equals_sklearn_for_any_split_into_batches_and_any_backup_point(
+    samples, sizes, backup_after
+):
+    # Scores on a grid of 7 values: ties everywhere; weights include 0.
+    t, s, w = (np.array(column) for column in zip(*samples, strict=True))
+    bounds = np.minimum(np.cumsum([0, *sizes, len(t)]), len(t))
+    metric = AUC()
+    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        if a == b:
+            continue
+        if i == backup_after:
+            resumed = AUC()
+            resumed.load_state_dict(metric.state_dict())
+            metric = resumed
+        metric.update_state(t[a:b], s[a:b] / 7, sample_weight=w[a:b])
+    positive, negative = w[t == 1].sum(), w[t == 0].sum()
+    if positive == 0 or negative == 0:
+        assert metric.result() == 0.0
+    else:
+        expected = roc_auc_score(t, s / 7, sample_weight=w)
+        assert metric.result() == pytest.approx(expected, rel=1e-12, abs=1e-15)
