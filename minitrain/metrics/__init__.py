@@ -139,7 +139,11 @@ def get(identifier: str | Metric | type[Metric], loss: Any = None) -> Metric:
         losses.get(loss)
     if isinstance(identifier, Metric):
         return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Metric) and identifier is not Mean:
+    if (
+        isinstance(identifier, type)
+        and issubclass(identifier, Metric)
+        and identifier not in (Metric, MeanMetric, Mean)  # bases, or no (y_true, y_pred)
+    ):
         return identifier()
     if not isinstance(identifier, str):
         listed = ", ".join(repr(n) for n in NAMES)

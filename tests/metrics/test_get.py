@@ -210,6 +210,12 @@ def test_get_builds_a_metric_class_with_its_defaults_as_keras(cls):
     assert metric.get_config() == cls().get_config()
 
 
+@pytest.mark.parametrize("cls", [metrics.Metric, metrics.MeanMetric, metrics.Mean])
+def test_get_refuses_the_base_classes(cls):
+    with pytest.raises(TypeError, match="metric must be a Metric or one of 'accuracy'"):
+        metrics.get(cls)
+
+
 def test_unknown_metric_name_lists_the_valid_ones():
     listed = ", ".join(repr(n) for n in metrics.NAMES)
     with pytest.raises(ValueError, match=f"metric must be one of {listed}, got 'precison'"):
