@@ -88,7 +88,7 @@ class Adagrad(Optimizer):
     ) -> None:
         g = self._l2(p, g, work[0])
         w, s = work[1], state["sum"]
-        np.multiply(g, g, out=w)  # s ← s + g²
+        np.square(g, out=w)  # s ← s + g²
         s += w
         np.sqrt(s, out=w)  # p ← p - η g / (sqrt(s) + ε)
         w += self.epsilon

@@ -110,7 +110,7 @@ class Adam(Optimizer):
         np.multiply(g, 1.0 - b1, out=w)  # m ← β₁ m + (1 - β₁) g
         m *= b1
         m += w
-        np.multiply(g, g, out=w)  # v ← β₂ v + (1 - β₂) g²
+        np.square(g, out=w)  # v ← β₂ v + (1 - β₂) g²
         w *= 1.0 - b2
         v *= b2
         v += w

@@ -225,25 +225,31 @@ class Optimizer:
                 "the model's parameters differ"
             )
         lr = learning_rate_at(self._learning_rate, self.iterations)
-        grads = self._clip_gradients(params) if self._clips else [g for _, _, g in params]
         state, work = self._state, self._work
-        for (key, p, _), g in zip(params, grads, strict=True):
+        if self._clips:
+            params = self._clip_gradients(params)
+        for key, p, g in params:
             self._update(p, g, state[key], work[key], lr)
         self._last_lr = lr
         self.iterations += 1
 
-    def _clip_gradients(self, params: Slots) -> list[np.ndarray]:
-        """Each gradient, or its clipped copy in the scratch ``_clipped[key]``."""
+    def _clip_gradients(self, params: Slots) -> Slots:
+        """``(key, param, clipped grad)``: the clipped copies live in ``_clipped[key]``.
+
+        A gradient the rule leaves alone is passed on itself, uncopied.
+        """
         out = self._clipped
         if self.clipvalue is not None:
-            return [clipping.clip_by_value(g, self.clipvalue, out[k]) for k, _, g in params]
+            c = self.clipvalue
+            return [(k, p, clipping.clip_by_value(g, c, out[k])) for k, p, g in params]
         if self.clipnorm is not None:
-            return [clipping.clip_by_norm(g, self.clipnorm, out[k]) for k, _, g in params]
+            c = self.clipnorm
+            return [(k, p, clipping.clip_by_norm(g, c, out[k])) for k, p, g in params]
         assert self.global_clipnorm is not None
         scale = clipping.global_scale([g for _, _, g in params], self.global_clipnorm)
         if scale is None:
-            return [g for _, _, g in params]
-        return [np.multiply(g, scale, out=out[k]) for k, _, g in params]
+            return params
+        return [(k, p, np.multiply(g, scale, out=out[k])) for k, p, g in params]
 
     def _update(
         self,

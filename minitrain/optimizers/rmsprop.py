@@ -112,7 +112,7 @@ class RMSprop(Optimizer):
     ) -> None:
         g = self._l2(p, g, work[0])
         w, s, rho = work[1], state["square_avg"], self.rho
-        np.multiply(g, g, out=w)  # s ← ρ s + (1 - ρ) g²
+        np.square(g, out=w)  # s ← ρ s + (1 - ρ) g²
         w *= 1.0 - rho
         s *= rho
         s += w
