@@ -9,16 +9,17 @@ The update rules are PyTorch's and the argument names Keras's. Sorted in order o
 increasing complexity, with p a parameter, g its gradient, η the learning rate of
 this update and t = ``iterations + 1``:
 
-=============  =================================================  ===========================
-``SGD``        b ← μ b + g;  p ← p - η b                          ``sgd.py``     (slot momentum)
-``Adagrad``    s ← s + g²;  p ← p - η g / (sqrt(s) + ε)           ``adagrad.py`` (slot sum)
-``RMSprop``    s ← ρ s + (1 - ρ) g²;  p ← p - η g / (sqrt(s) + ε)  ``rmsprop.py`` (square_avg, ...)
-``Adam``       m, v moments, bias-corrected by 1 - βᵗ             ``adam.py``    (slots m, v)
-``AdamW``      Adam with p ← p · (1 - η λ) first                  ``adam.py``    (slots m, v)
-=============  =================================================  ===========================
+===========  ==================================================  ==========  ===============
+class        rule (in full, weight decay too, in its file)       file        state slots
+===========  ==================================================  ==========  ===============
+``SGD``      b ← μ b + g;  p ← p - η b                           sgd.py      momentum
+``Adagrad``  s ← s + g²;  p ← p - η g / (sqrt(s) + ε)            adagrad.py  sum
+``RMSprop``  s ← ρ s + (1 - ρ) g²;  p ← p - η g / (sqrt(s) + ε)  rmsprop.py  square_avg, ...
+``Adam``     moments m, v, bias-corrected by 1 - βᵗ              adam.py     m, v
+``AdamW``    Adam after p ← p · (1 - η λ)                        adam.py     m, v
+===========  ==================================================  ==========  ===============
 
-Each module's docstring states its rule in full, weight decay and variants
-included. Every optimizer also takes Keras's ``clipnorm``, ``clipvalue`` and
+Every optimizer also takes Keras's ``clipnorm``, ``clipvalue`` and
 ``global_clipnorm`` (``clipping.py``), applied before weight decay and the update.
 
 The learning rate is a float or a schedule ``step -> float`` evaluated at

@@ -89,6 +89,8 @@ class SGD(Optimizer):
         work: tuple[np.ndarray, ...],
         lr: float,
     ) -> None:
+        # Four passes with momentum (μb, + g, η·b, p -): each is one rounding of the rule,
+        # so no two can merge in NumPy without changing the result's bits.
         g = self._l2(p, g, work[0])
         step = work[1]
         if self.momentum > 0.0:

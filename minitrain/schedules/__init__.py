@@ -13,20 +13,20 @@ same step gives the same rate.
 
 With η₀ the initial rate and t the step:
 
-===========================  ==========================================================
-``Constant``                 η₀                                              (``base.py``)
-``StepDecay``                η₀ · γ^⌊t / step_size⌋        (PyTorch StepLR, ``step.py``)
-``PiecewiseConstantDecay``   values[i] for boundaries[i-1] < t <= boundaries[i]
-``ExponentialDecay``         η₀ · rate^(t / D), exponent floored with staircase
-                             (``exponential.py``)
-``InverseTimeDecay``         η₀ / (1 + rate · t / D), t / D floored with staircase
-``PolynomialDecay``          (η₀ - end) · (1 - min(t, D) / D)^power + end, or cycling
-                             (``polynomial.py``)
-``LinearDecay``              (η₀ - end) · (1 - min(t, D) / D) + end
-``InverseSqrtDecay``         η₀ · min((t + 1) / W, sqrt(W / (t + 1)))
-``CosineDecay``              linear warmup, then a half cosine         (``cosine.py``)
-``CosineDecayRestarts``      half cosines over periods growing by t_mul (SGDR)
-===========================  ==========================================================
+==========================  ========================================================  ==============
+schedule                    η(t)                                                      file
+==========================  ========================================================  ==============
+``Constant``                η₀                                                        base.py
+``StepDecay``               η₀ · γ^⌊t / step_size⌋ (PyTorch StepLR)                   step.py
+``PiecewiseConstantDecay``  values[i] for boundaries[i-1] < t <= boundaries[i]        step.py
+``ExponentialDecay``        η₀ · rate^(t / D), exponent floored with staircase        exponential.py
+``InverseTimeDecay``        η₀ / (1 + rate · t / D), t / D floored with staircase     exponential.py
+``PolynomialDecay``         (η₀ - end) · (1 - min(t, D) / D)^power + end, or cycling  polynomial.py
+``LinearDecay``             (η₀ - end) · (1 - min(t, D) / D) + end                    polynomial.py
+``InverseSqrtDecay``        η₀ · min((t + 1) / W, sqrt(W / (t + 1)))                  polynomial.py
+``CosineDecay``             linear warmup, then a half cosine                         cosine.py
+``CosineDecayRestarts``     half cosines over periods growing by t_mul (SGDR)         cosine.py
+==========================  ========================================================  ==============
 
 The Keras schedules (all but ``Constant``, ``StepDecay`` and ``InverseSqrtDecay``)
 give Keras 3's values. Every schedule validates its arguments at construction
