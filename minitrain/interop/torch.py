@@ -99,9 +99,9 @@ def numpy_dtype(torch: Any, dtype: Any, name: str) -> np.dtype:
     return table[dtype]
 
 
-def tensor(torch: Any, array: np.ndarray) -> Any:
-    """A torch tensor holding a copy of ``array`` (C-contiguous, never sharing memory)."""
-    return torch.from_numpy(np.array(array, copy=True, order="C"))
+def tensor(torch: Any, values: np.ndarray) -> Any:
+    """A torch tensor holding a copy of ``values`` (C-contiguous, never sharing memory)."""
+    return torch.from_numpy(np.array(values, copy=True, order="C"))
 
 
 def array(t: Any) -> np.ndarray:
@@ -300,7 +300,7 @@ def _module_to_layer(torch: Any, index: int, m: Any, dtype: np.dtype) -> layers.
     if kind is nn.Tanh:
         return layers.Tanh()
     if kind is nn.Softmax:
-        if m.dim not in (-1, 1):
+        if m.dim not in (-1, 1, None):  # None: torch's implicit choice, 1 for (N, F)
             raise ValueError(
                 f"module {index} (Softmax) must have dim=-1 (the features of an (N, F) batch), "
                 f"got dim={m.dim}"
