@@ -253,7 +253,9 @@ def name_of(initializer: Initializer) -> str | None:
     return None
 
 
-def get(identifier: str | Initializer | dict[str, Any], *, name: str = "initializer") -> Initializer:
+def get(
+    identifier: str | Initializer | dict[str, Any], *, name: str = "initializer"
+) -> Initializer:
     """An initializer from a name (``"he_uniform"``), an initializer or a config dict.
 
     ``name`` is the argument named in an error (``"kernel_initializer"``).

@@ -15,7 +15,9 @@ of shape ``(N, F_in)`` to ``(N, F_out)``. ``training=None`` uses ``self.training
 ``call(x, training=...)``), so several threads may run ``forward(x, training=False)``
 under ``no_grad`` on one layer at once. ``backward(grad_y) -> grad_x`` takes
 ``dL/dy`` of shape ``(N, F_out)``, *overwrites* ``grads`` with ``dL/dparam`` and
-returns ``dL/dx``. Neither ever modifies the array it is given.
+returns ``dL/dx``. Neither ever modifies the array it is given. A new layer
+subclasses ``Layer`` and writes ``forward(self, x, training=None)`` (models pass
+the mode to every layer) and ``backward(self, grad_y)``.
 
 Building
 --------

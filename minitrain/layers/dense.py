@@ -69,6 +69,8 @@ class Dense(Layer):
     activation : {"relu", "leaky_relu", "sigmoid", "tanh", "softmax", "linear", None} or Layer
         Applied after the affine map, inside this layer (``self.activation``, None
         for none). ``"leaky_relu"`` is ``LeakyReLU()`` with PyTorch's slope 0.01.
+        A layer given is used as it is and keeps this Dense's activation cache, so
+        give each Dense its own instance.
     use_bias : bool
         Without a bias, ``z = x @ W`` and there is no ``b`` (used before a batch norm,
         whose mean subtraction cancels any bias).
@@ -184,29 +186,24 @@ class Dense(Layer):
         return self.out_features
 
     def __repr__(self) -> str:
-        sizes = (
-            f"{self.out_features}"
-            if self.in_features is None
-            else (f"{self.in_features}, {self.out_features}")
-        )
-        extra = ""
+        """``Dense(3, 4)`` (``Dense(4)`` until built), then the arguments off their defaults."""
+        sizes = [self.out_features] if self.in_features is None else [self.in_features, self.units]
+        args = [str(n) for n in sizes]
         act = activations.serialize(self.activation)
         if act is not None:
-            extra += (
-                f", activation={act!r}"
-                if isinstance(act, str)
-                else (f", activation={self.activation!r}")
-            )
-        extra += "" if self.use_bias else ", use_bias=False"
+            args.append(f"activation={self.activation if isinstance(act, dict) else act!r}")
+        if not self.use_bias:
+            args.append("use_bias=False")
         for name, value, default in (
             ("kernel_initializer", self.kernel_initializer, "he_uniform"),
             ("bias_initializer", self.bias_initializer, "zeros"),
         ):
             serial = initializers.serialize(value)
             if serial != default:
-                extra += f", {name}={serial if isinstance(serial, str) else value!r}"
-        extra += "" if self.dtype == np.float32 else f", dtype={self.dtype.name}"
-        return f"Dense({sizes}{extra})"
+                args.append(f"{name}={value if isinstance(serial, dict) else serial!r}")
+        if self.dtype != np.float32:
+            args.append(f"dtype={self.dtype.name}")
+        return f"Dense({', '.join(args)})"
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -1,7 +1,8 @@
 """BatchNorm: statistics, modes, refused batches and argument checks.
 
-The PyTorch cross-checks (BatchNorm1d, several momenta) are in test_layers_torch.py
-and the worked 3-sample example in test_layers.py.
+The PyTorch cross-checks (BatchNorm1d, several momenta) are in test_torch.py
+and the worked 3-sample example in test_protocol.py; Keras's BatchNormalization in
+test_batch_normalization.py.
 """
 
 import warnings

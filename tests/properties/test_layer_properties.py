@@ -209,7 +209,7 @@ def test_a_model_keeps_its_dtype_and_shapes_through_forward_backward_and_a_step(
     grad_x = model.backward(normal(seed + 1, y.shape, dtype))
     assert (grad_x.dtype, grad_x.shape) == (dtype, (n, model.input_width))
     model.train_step(x, normal(seed + 2, y.shape))
-    for key, p, g in model.named_parameters():
+    for key, p, g in model._param_slots():  # named_parameters() gives PyTorch's pairs now
         assert (p.dtype, g.dtype, g.shape) == (dtype, dtype, p.shape), key
     for key, value in model.state_dict().items():
         assert value.dtype == dtype, key
