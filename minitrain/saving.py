@@ -13,7 +13,8 @@ Every load checks every key, shape and dtype (and, for backups, every
 generator state and rate) against the model *before* it writes anything, so a
 bad file leaves the model exactly as it was. What the ``fit/`` arrays mean is
 the fit loop's business: here they are only checked to be plain arrays of
-numbers or text.
+numbers or text, and the loop's own check (``check_progress``) runs with the
+others, before anything is written.
 
 Untrusted files cannot exhaust memory: ``io.read_npz`` refuses an entry whose
 header promises more bytes than the file holds, and ``load_model`` compares
