@@ -9,7 +9,7 @@ output becomes a prediction.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Self
 
 import numpy as np
@@ -46,7 +46,7 @@ class _BaseMLP(BaseEstimator):
         batchnorm: bool = False,
         dropout: float = 0.0,
         optimizer: str = "adam",
-        learning_rate: float | Any = 0.001,
+        learning_rate: float | Callable[[int], float] = 0.001,
         batch_size: int = 32,
         epochs: int = 200,
         validation_split: float = 0.0,
