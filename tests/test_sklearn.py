@@ -225,6 +225,16 @@ def test_every_architecture_parameter_reaches_the_minitrain_model(
     _assert_same_weights(est.model_, model)
 
 
+def test_a_schedule_as_learning_rate_is_used_per_update(blobs):
+    x, y = blobs
+    schedule = mt.schedules.ExponentialDecay(0.05, decay_steps=10, decay_rate=0.5)
+    est = MLPClassifier(**{**FAST, "learning_rate": schedule}).fit(x, y)
+    model = _hand_classifier(x, 3, learning_rate=schedule)
+    model.fit(x, y, batch_size=32, epochs=20, verbose=0)
+    _assert_same_weights(est.model_, model)
+    assert est.history_.history["learning_rate"][-1] == schedule(79)  # 80 updates in all
+
+
 def test_regressor_fit_is_the_same_minitrain_model_trained_by_hand_on_unscaled_y(regression):
     x, y = regression
     y = y * 50.0  # not scaled: the network sees exactly these targets
