@@ -168,7 +168,7 @@ class BatchNorm(_Normalization):
                 f"momentum={1 - self.momentum:.6g} here; or use BatchNormalization, the "
                 "Keras layer, which takes Keras's value",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=_checks.caller_stacklevel(),  # the user's line, even through MLP
             )
         dt = _checks.float_dtype("dtype", dtype)
         self.num_batches_tracked: int = 0
