@@ -11,7 +11,9 @@ An array already within the bound is passed on as it is (Keras multiplies it by
 c / c, which can differ from 1 in the last bit). A non-finite norm gives NaN
 gradients, as Keras (for ``clipnorm``, an infinite norm zeroes the finite
 elements: g · c / ∞). Clipped gradients are written into scratch arrays owned by
-the optimizer, never into the layers' ``grads``.
+the optimizer, never into the layers' ``grads``. Norms are computed in the
+gradient's dtype (Keras 3.15.1 on the torch backend rounds max(‖g‖, c) and
+min(1 / G, 1 / c) to float32 even for float64 gradients; this module does not).
 
 ``global_clipnorm`` against PyTorch's ``torch.nn.utils.clip_grad_norm_(params,
 max_norm=c)``: PyTorch computes the same G (as the norm of the per-array norms)
