@@ -108,6 +108,7 @@ class EpochMetrics:
         self.metrics = [take(m) for m in model.metrics]
         self.weighted = [take(m) for m in getattr(model, "weighted_metrics", None) or []]
         self.seen = 0
+        self.names = ["loss", *_log_names(self.metrics, self.weighted)]
 
     @property
     def all(self) -> list[Any]:
@@ -127,7 +128,7 @@ class EpochMetrics:
         self.seen += 1
 
     def logs(self) -> dict[str, float]:
-        return {m.name: float(m.result()) for m in self.all}
+        return {name: float(m.result()) for name, m in zip(self.names, self.all, strict=True)}
 
     def state_arrays(self) -> dict[str, np.ndarray]:
         """Every metric's state, keyed ``"metric/<index>/<key>"`` (the tracker is index 0)."""
@@ -148,6 +149,26 @@ class EpochMetrics:
                 raise ValueError(
                     f"{where} holds a broken state for metric {m.name!r}: {err}"
                 ) from None
+
+
+def _log_names(metrics: list[Any], weighted: list[Any]) -> list[str]:
+    """Log keys as Keras 3 makes them unique: a repeated metric name gets ``_1``, ``_2``...;
+    a weighted metric whose name is taken becomes ``weighted_<name>``."""
+    counts: dict[str, int] = {}
+    names = []
+
+    def unique(name: str) -> str:
+        if name not in counts:
+            counts[name] = 1
+            return name
+        counts[name] += 1
+        return f"{name}_{counts[name] - 1}"
+
+    for m in metrics:
+        names.append(unique(m.name))
+    for m in weighted:
+        names.append(unique(m.name if m.name not in counts else f"weighted_{m.name}"))
+    return names
 
 
 # ------------------------------------------------------------------ refusals

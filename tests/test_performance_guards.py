@@ -59,8 +59,8 @@ def record_dtypes(model: mt.Sequential) -> list[tuple[str, str, np.dtype]]:
         name = type(layer).__name__
         forward, backward = layer.forward, layer.backward
 
-        def logged_forward(x, _forward=forward, _name=name):
-            y = _forward(x)
+        def logged_forward(x, training=None, _forward=forward, _name=name):
+            y = _forward(x, training)
             seen.extend([(_name, "forward x", x.dtype), (_name, "forward y", y.dtype)])
             return y
 
@@ -123,12 +123,12 @@ def test_fit_keeps_every_array_in_the_model_dtype(dtype, loss, net, opt):
     assert len(seen) >= 6 * 3 * len(model.layers)
     assert [s for s in seen if s[2] != expected] == []
     arrays = {
-        **{f"param {k}": p for k, p, _ in model.named_parameters()},
-        **{f"grad {k}": g for k, _, g in model.named_parameters()},
+        **{f"param {k}": p for k, p, _ in model._param_slots()},
+        **{f"grad {k}": g for k, _, g in model._param_slots()},
         **{f"state {k}": v for k, v in model.state_dict().items()},
         **{f"slot {k}": v for k, v in model.optimizer.state_dict().items() if k != "iterations"},
     }
-    assert len(arrays) > len(model.named_parameters()) * 2
+    assert len(arrays) > len(model._param_slots()) * 2
     assert {k: a.dtype for k, a in arrays.items() if a.dtype != expected} == {}
     assert model.predict(x, batch_size=16).dtype == expected
 
@@ -252,17 +252,17 @@ WIDE = [64, 1024, 10]  # W of the first layer: 256 KiB in float32
 
 
 def largest_param_bytes(model: mt.Sequential) -> int:
-    return max(p.nbytes for _, p, _ in model.named_parameters())
+    return max(p.nbytes for _, p, _ in model._param_slots())
 
 
 def test_backward_writes_parameter_gradients_in_place():
     model = mt.MLP(WIDE, seed=0)
     x, _ = data(4, 64, np.float32)
-    grads_before = [g for _, _, g in model.named_parameters()]
+    grads_before = [g for _, _, g in model._param_slots()]
     y = model(x)
     with traced() as mem:
         model.backward(np.ones_like(y))
-    grads_after = [g for _, _, g in model.named_parameters()]
+    grads_after = [g for _, _, g in model._param_slots()]
     assert all(a is b for a, b in zip(grads_before, grads_after, strict=True))  # same arrays
     # batch of 4: every activation gradient is at most 16 KiB; a fresh dW of the
     # first layer would be 256 KiB

@@ -38,6 +38,7 @@ from .base import Callback
 from .callback_list import CallbackList
 from .csv_logger import CSVLogger
 from .early_stopping import EarlyStopping
+from .gradient_flow import GradientFlow
 from .history import History
 from .lambda_callback import LambdaCallback
 from .lr_scheduler import LearningRateScheduler
@@ -45,6 +46,7 @@ from .model_checkpoint import ModelCheckpoint
 from .monitor import MonitorCallback
 from .progress import ProgbarLogger
 from .reduce_lr import ReduceLROnPlateau
+from .tensorboard import TensorBoard
 from .terminate_on_nan import TerminateOnNaN
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "Callback",
     "CallbackList",
     "EarlyStopping",
+    "GradientFlow",
     "History",
     "LambdaCallback",
     "LearningRateScheduler",
@@ -60,5 +63,6 @@ __all__ = [
     "MonitorCallback",
     "ProgbarLogger",
     "ReduceLROnPlateau",
+    "TensorBoard",
     "TerminateOnNaN",
 ]

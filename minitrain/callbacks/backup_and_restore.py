@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
-from .._checks import describe, is_int
+from .._checks import caller_stacklevel, describe, is_int
 from .base import BatchCounter, Callback
 
 BACKUP_NAME = "training_state.npz"
+PREVIOUS_NAME = "training_state.previous.npz"
 
 
 class BackupAndRestore(Callback):
@@ -21,7 +23,8 @@ class BackupAndRestore(Callback):
 
     - ``on_train_begin``: if ``backup_dir`` holds a backup,
       ``meta = model._load_training_state(path)`` restores weights, buffers,
-      optimizer state, every RNG state and the epoch's shuffle order, and
+      optimizer state, every RNG state and the epoch in progress (its shuffle order
+      and metric states, which ``fit`` checks), and
       ``model._resume = {"epoch": ..., "step": ..., "history": ...}`` tells
       ``fit`` where to start (epoch, batch within it) and what ``History``
       held. Without a backup, nothing happens.
@@ -33,14 +36,17 @@ class BackupAndRestore(Callback):
       across epochs and restarting with each ``fit``, with ``meta`` = the
       current epoch, the next batch, and the history of the completed epochs.
       No backup at epoch ends then, as in Keras.
-    - ``on_train_end``: with ``delete_checkpoint``, the backup is deleted.
+    - ``on_train_end``: with ``delete_checkpoint``, the backups are deleted.
       As in Keras, this happens only when ``fit`` completes normally (an
-      early stop included): an exception skips ``on_train_end`` and keeps the backup.
+      early stop included): an exception skips ``on_train_end`` and keeps them.
 
     Every write is atomic, so a process killed while saving leaves the
-    previous backup whole; Keras keeps a second copy for that case, minitrain
-    needs none. Keras deletes the whole ``backup_dir``; minitrain deletes its
-    backup file, then the folder only if it is left empty.
+    previous backup whole. ``double_checkpoint=True`` (Keras 3.15.1) also keeps
+    the backup before the latest (``training_state.previous.npz``), for a latest one
+    damaged after it was written (a disk fault, a copy cut short): when the latest
+    cannot be read, the previous one is restored instead, with a ``UserWarning``
+    (Keras falls back silently). Keras deletes the whole ``backup_dir``; minitrain
+    deletes its backup files, then the folder only if it is left empty.
 
     Parameters
     ----------
@@ -49,27 +55,38 @@ class BackupAndRestore(Callback):
         run its own folder.
     save_freq : "epoch" or int, default "epoch"
         Back up at every epoch end, or every ``save_freq`` training batches.
+    double_checkpoint : bool, default False
+        Keep the previous backup too, and fall back to it when the latest is unreadable.
     delete_checkpoint : bool, default True
-        Delete the backup when ``fit`` completes.
+        Delete the backups when ``fit`` completes.
     """
 
     def __init__(
         self,
         backup_dir: str | os.PathLike[str],
         save_freq: str | int = "epoch",
+        double_checkpoint: bool = False,
         delete_checkpoint: bool = True,
     ) -> None:
+        expected = "backup_dir must be a path to a folder (a str or os.PathLike)"
         if not isinstance(backup_dir, str | os.PathLike):
-            raise TypeError(f"backup_dir must be a path to a folder, got {describe(backup_dir)}")
+            raise TypeError(f"{expected}, got {describe(backup_dir)}")
         if not os.fspath(backup_dir):
-            raise ValueError("backup_dir must be a path to a folder, got an empty path")
+            raise ValueError(f"{expected}, got an empty path")
         if Path(backup_dir).is_file():
-            raise ValueError(f"backup_dir must be a folder, got the file {os.fspath(backup_dir)!r}")
+            raise ValueError(
+                f"{expected}, got the file {os.fspath(backup_dir)!r}: give a folder, "
+                "which will hold the backup files"
+            )
         if save_freq != "epoch" and not (is_int(save_freq) and save_freq > 0):
-            raise ValueError(f"save_freq must be 'epoch' or a positive int, got {save_freq!r}")
+            raise ValueError(
+                "save_freq must be 'epoch' (a backup at every epoch end) or a positive int "
+                f"(a backup every save_freq training batches), got {save_freq!r}"
+            )
         super().__init__()
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq = save_freq
+        self.double_checkpoint = bool(double_checkpoint)
         self.delete_checkpoint = bool(delete_checkpoint)
         self._history: dict[str, list[Any]] = {}
         self._epoch = 0
@@ -77,15 +94,20 @@ class BackupAndRestore(Callback):
 
     @property
     def backup_path(self) -> Path:
-        """The backup file: ``backup_dir / "training_state.npz"``."""
+        """The latest backup: ``backup_dir / "training_state.npz"``."""
         return Path(self.backup_dir) / BACKUP_NAME
+
+    @property
+    def previous_path(self) -> Path:
+        """The backup before it (``double_checkpoint``): ``training_state.previous.npz``."""
+        return Path(self.backup_dir) / PREVIOUS_NAME
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._history = {}
         self._batches.reset()
-        if not self.backup_path.exists():
+        meta = self._restore()
+        if meta is None:
             return
-        meta = self.model._load_training_state(self.backup_path)
         try:
             resume = {
                 "epoch": int(meta["epoch"]),
@@ -94,11 +116,36 @@ class BackupAndRestore(Callback):
             }
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise ValueError(
-                f"the backup {str(self.backup_path)!r} holds no valid resume point "
+                f"the backup in {self.backup_dir!r} holds no valid resume point "
                 f"(epoch, step, history): {err!r}"
             ) from None
         self._history = {k: list(v) for k, v in resume["history"].items()}
         self.model._resume = resume
+
+    def _restore(self) -> dict[str, Any] | None:
+        """Load the latest backup (or, with ``double_checkpoint``, the previous one when the
+        latest is missing or unreadable); None when there is none. A failed load changes
+        nothing: every file is checked whole before anything is written."""
+        latest, previous = self.backup_path, self.previous_path
+        fallback = self.double_checkpoint and previous.exists()
+        if not latest.exists():
+            if not fallback:
+                return None
+            return self.model._load_training_state(previous)  # killed between the two writes
+        try:
+            return self.model._load_training_state(latest)
+        except (OSError, ValueError, KeyError, EOFError) as err:
+            if not fallback:
+                raise
+            warnings.warn(
+                f"BackupAndRestore could not read the latest backup {str(latest)!r} ({err}); "
+                f"resuming from the previous one, {str(previous)!r}",
+                UserWarning,
+                stacklevel=caller_stacklevel(),
+            )
+            meta = self.model._load_training_state(previous)
+            latest.unlink()  # so that the next backup does not keep it as "previous"
+            return meta
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch = epoch
@@ -116,13 +163,20 @@ class BackupAndRestore(Callback):
     def _save(self, *, epoch: int, step: int) -> None:
         history = {k: list(v) for k, v in self._history.items()}
         meta = {"epoch": epoch, "step": step, "history": history}
+        progress = getattr(self.model, "_fit_progress", None)
+        if progress and "refresh" in progress:
+            progress["arrays"] = progress["refresh"]()  # the epoch in progress, as of now
         self.backup_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.double_checkpoint and self.backup_path.exists():
+            # A rename is atomic: at every instant one of the two files is whole.
+            os.replace(self.backup_path, self.previous_path)
         self.model._save_training_state(self.backup_path, meta)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if not self.delete_checkpoint:
             return
         self.backup_path.unlink(missing_ok=True)
+        self.previous_path.unlink(missing_ok=True)
         try:
             Path(self.backup_dir).rmdir()
         except OSError:

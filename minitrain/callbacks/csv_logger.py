@@ -19,8 +19,11 @@ class CSVLogger(Callback):
 
     The columns are ``epoch`` (0-based, as Keras writes it) and the keys of
     the first epoch's logs in sorted order, fixed for the rest of the run; a
-    key missing from a later epoch is written ``NA``. A value that is a
-    string is written as is, any other iterable (a 1-D array) as
+    key missing from a later epoch is written ``NA``. When the first epoch's logs
+    hold no ``val_`` key, a ``val_`` column is added for every key (Keras 3.15.1,
+    for ``validation_freq > 1``: the epochs that validate fill them in), including
+    ``val_learning_rate``, which stays ``NA``; a run without validation gets them
+    too. A value that is a string is written as is, any other iterable (a 1-D array) as
     ``"[a, b, c]"``. Rows end in ``\\r\\n`` (the CSV standard, as Keras's
     ``csv.excel`` dialect).
 
@@ -72,6 +75,10 @@ class CSVLogger(Callback):
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)
+            if self.keys and not any(key.startswith("val_") for key in self.keys):
+                # Keras: later epochs may validate (validation_freq > 1), so the
+                # columns are there from the start, NA until then.
+                self.keys += [f"val_{key}" for key in self.keys]
         row = [epoch] + [_cell(logs.get(key, "NA")) for key in self.keys]
         with open(self.filename, "a", newline="", encoding="utf-8") as f:
             writer = csv.writer(f, delimiter=self.sep)

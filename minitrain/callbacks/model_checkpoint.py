@@ -33,6 +33,10 @@ class ModelCheckpoint(MonitorCallback):
       raises ``ValueError`` there.
     - With ``save_best_only``, a monitor missing from the logs issues a
       ``UserWarning`` listing the available keys and the model is saved anyway.
+    - ``best`` is None until a ``save_best_only`` comparison sets it (or
+      ``initial_value_threshold`` does). The first monitored value is always saved,
+      even a NaN; then, since nothing compares better than NaN, nothing more is
+      saved in that run (Keras 3.15.1).
 
     Unlike Keras 3.15 (where it fails), ``save_best_only`` with an int
     ``save_freq`` works: the monitor is read from the batch logs (running means
@@ -60,8 +64,8 @@ class ModelCheckpoint(MonitorCallback):
     Attributes
     ----------
     best : float or None
-        The best monitored value saved so far; ``initial_value_threshold``
-        until the first epoch end, then +-inf if nothing was given.
+        The best monitored value saved so far (``save_best_only``); None until
+        the first comparison, or ``initial_value_threshold``.
     """
 
     def __init__(
@@ -79,7 +83,10 @@ class ModelCheckpoint(MonitorCallback):
         filepath = os.fspath(filepath)
         _check_template(filepath)
         if save_freq != "epoch" and not (is_int(save_freq) and save_freq > 0):
-            raise ValueError(f"save_freq must be 'epoch' or a positive int, got {save_freq!r}")
+            raise ValueError(
+                "save_freq must be 'epoch' (a save at every epoch end) or a positive int "
+                f"(a save every save_freq training batches), got {save_freq!r}"
+            )
         if initial_value_threshold is not None:
             initial_value_threshold = real_in_range(
                 "initial_value_threshold", initial_value_threshold
@@ -112,11 +119,6 @@ class ModelCheckpoint(MonitorCallback):
         if self.save_freq == "epoch":
             self._save(epoch, None, logs or {})
 
-    def _resolve_mode(self) -> None:
-        super()._resolve_mode()
-        if self.best is None:  # no initial_value_threshold: anything beats the worst value
-            self.best = self._worst_value()
-
     def _save(self, epoch: int, batch: int | None, logs: dict[str, Any]) -> None:
         path = self._format_path(epoch, batch, logs)
         if self.save_best_only and not self._improved(epoch, logs, path):
@@ -136,13 +138,14 @@ class ModelCheckpoint(MonitorCallback):
         current = self._monitor_value(logs)
         if current is None:
             return True  # Keras saves when it cannot compare
+        best = "None" if self.best is None else f"{self.best:.5f}"
         if not self._is_improvement(current, self.best):
             if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
+                print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}")
             return False
         if self.verbose > 0:
             print(
-                f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} "
+                f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} "
                 f"to {current:.5f}, saving model to {path}"
             )
         self.best = current

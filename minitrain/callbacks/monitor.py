@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from .._checks import describe, real_in_range
+from .._checks import caller_stacklevel, describe, real_in_range
 from .base import Callback
 
 MODES = ("auto", "min", "max")
@@ -118,15 +118,26 @@ class MonitorCallback(Callback):
         return bool(self.monitor_op(current - self.min_delta, reference))
 
     def _monitor_value(self, logs: dict[str, Any] | None) -> Any:
-        """``logs[monitor]``, or None after a ``UserWarning`` listing the keys there are."""
+        """``logs[monitor]``, or None after a ``UserWarning`` listing the keys there are.
+
+        The warning points at the user's ``fit(...)`` line, not into minitrain; for a
+        ``val_`` monitor in logs without validation keys, it says how to get them.
+        """
         logs = logs or {}
         value = logs.get(self.monitor)
         if value is None:
             available = ", ".join(logs) or "(none)"
+            hint = ""
+            if self.monitor.startswith("val_") and not any(k.startswith("val_") for k in logs):
+                hint = (
+                    f"; {self.monitor!r} is logged only on epochs that validate: pass "
+                    "validation_data or validation_split to fit (with validation_freq > 1, "
+                    "only every validation_freq-th epoch validates)"
+                )
             warnings.warn(
                 f"{type(self).__name__} is conditioned on {self.monitor!r}, which is not "
-                f"in the logs; available keys: {available}",
+                f"in the logs; available keys: {available}{hint}",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=caller_stacklevel(),
             )
         return value

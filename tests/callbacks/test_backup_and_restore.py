@@ -197,12 +197,16 @@ def test_a_backup_without_a_resume_point_is_a_value_error(tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"backup_dir": ""}, ValueError, "backup_dir must be a path to a folder, got an empty"),
+        (
+            {"backup_dir": ""},
+            ValueError,
+            r"backup_dir must be a path to a folder \(a str or os.PathLike\), got an empty",
+        ),
         ({"backup_dir": 3}, TypeError, "backup_dir must be a path to a folder"),
         (
             {"backup_dir": "b", "save_freq": 0},
             ValueError,
-            "save_freq must be 'epoch' or a positive",
+            r"save_freq must be 'epoch' \(a backup at every epoch end\) or a positive int",
         ),
         ({"backup_dir": "b", "save_freq": False}, ValueError, "save_freq must be 'epoch'"),
     ],
@@ -214,5 +218,5 @@ def test_bad_arguments_are_refused(kwargs, error, message):
 
 def test_a_backup_dir_that_is_a_file_is_refused(tmp_path):
     (tmp_path / "file").write_text("")
-    with pytest.raises(ValueError, match="backup_dir must be a folder, got the file"):
+    with pytest.raises(ValueError, match="backup_dir must be a path to a folder .*, got the file"):
         BackupAndRestore(tmp_path / "file")

@@ -47,7 +47,8 @@ def test_the_separator_and_the_epoch_numbers_are_as_given(tmp_path):
         epochs=4,
         initial_epoch=2,
     )
-    assert raw(path) == "epoch;loss\r\n2;0.5\r\n3;0.75\r\n"
+    # no val_ key in the first epoch: a val_ column per key, NA until validation (Keras)
+    assert raw(path) == "epoch;loss;val_loss\r\n2;0.5;NA\r\n3;0.75;NA\r\n"
 
 
 def test_appending_writes_the_header_once(tmp_path):
@@ -68,7 +69,7 @@ def test_appending_to_an_empty_file_writes_the_header(tmp_path):
     path = tmp_path / "log.csv"
     path.write_text("")
     run_fit(FakeModel(), [CSVLogger(path, append=True)], [{"loss": 0.5}])
-    assert raw(path) == "epoch,loss\r\n0,0.5\r\n"
+    assert raw(path) == "epoch,loss,val_loss\r\n0,0.5,NA\r\n"
 
 
 def test_without_append_an_existing_file_is_overwritten(tmp_path):
@@ -76,7 +77,7 @@ def test_without_append_an_existing_file_is_overwritten(tmp_path):
     path.parent.mkdir()
     path.write_text("old\r\n")
     run_fit(FakeModel(), [CSVLogger(path)], [{"loss": 0.5}])
-    assert raw(path) == "epoch,loss\r\n0,0.5\r\n"
+    assert raw(path) == "epoch,loss,val_loss\r\n0,0.5,NA\r\n"
 
 
 def test_an_array_value_is_written_as_a_list_as_keras(tmp_path):
@@ -84,7 +85,10 @@ def test_an_array_value_is_written_as_a_list_as_keras(tmp_path):
     run_fit(FakeModel(), [CSVLogger(path)], [{"f1": np.array([0.5, 0.25]), "loss": "low"}])
     with open(path, newline="") as f:
         rows = list(csv.reader(f))
-    assert rows == [["epoch", "f1", "loss"], ["0", '"[0.5, 0.25]"', "low"]]
+    assert rows == [
+        ["epoch", "f1", "loss", "val_f1", "val_loss"],
+        ["0", '"[0.5, 0.25]"', "low", "NA", "NA"],
+    ]
 
 
 def open_paths():
@@ -132,3 +136,18 @@ def test_no_handle_stays_open_and_finished_epochs_are_on_disk_when_fit_is_interr
 def test_bad_arguments_are_refused(kwargs, error, message):
     with pytest.raises(error, match=message):
         CSVLogger(**kwargs)
+
+
+def test_val_columns_for_every_key_when_the_first_epoch_does_not_validate(tmp_path):
+    path = tmp_path / "log.csv"
+    logs = [
+        {"loss": 0.5, "learning_rate": 0.25},
+        {"loss": 0.25, "learning_rate": 0.25, "val_loss": 0.75},
+    ]
+    run_fit(FakeModel(), [CSVLogger(path)], logs)
+    assert raw(path).split("\r\n") == [
+        "epoch,learning_rate,loss,val_learning_rate,val_loss",
+        "0,0.25,0.5,NA,NA",
+        "1,0.25,0.25,NA,0.75",
+        "",
+    ]

@@ -86,11 +86,26 @@ def test_initial_value_threshold_is_the_starting_best(tmp_path):
     assert saved_names(model, tmp_path) == ["best-3.npz"] and mc.best == 0.2
 
 
-def test_best_starts_as_none_then_infinity_as_keras(tmp_path):
+def test_best_stays_none_without_a_save_best_only_comparison_as_keras(tmp_path):
     mc = ModelCheckpoint(tmp_path / "m.npz")
     assert mc.best is None
     run_fit(FakeModel(), [mc], val_losses(0.5))
-    assert mc.best == float("inf")  # resolved, not updated: save_best_only is off
+    assert mc.best is None  # save_best_only is off: nothing was compared
+
+
+def test_best_is_the_first_value_after_the_first_comparison(tmp_path):
+    mc = ModelCheckpoint(tmp_path / "m.npz", save_best_only=True)
+    run_fit(FakeModel(), [mc], val_losses(0.5))
+    assert mc.best == 0.5
+
+
+def test_a_nan_first_value_is_saved_and_nothing_after_it_as_keras(tmp_path):
+    model = FakeModel()
+    mc = ModelCheckpoint(tmp_path / "best-{epoch}.npz", save_best_only=True)
+    run_fit(model, [mc], val_losses(float("nan"), 0.4, 0.3))
+    # Keras 3.15.1: best is None, so the NaN is saved; nothing compares better than NaN.
+    assert saved_names(model, tmp_path) == ["best-1.npz"]
+    assert np.isnan(mc.best)
 
 
 def test_best_is_kept_across_fits(tmp_path):
@@ -172,7 +187,7 @@ def test_verbose_messages(tmp_path, capsys):
     )
     run_fit(FakeModel(), [ModelCheckpoint(path, verbose=1)], val_losses(0.5))
     assert capsys.readouterr().out == (
-        f"\nEpoch 1: val_loss improved from inf to 0.50000, saving model to {path}\n"
+        f"\nEpoch 1: val_loss improved from None to 0.50000, saving model to {path}\n"
         "\nEpoch 2: val_loss did not improve from 0.50000\n"
         f"\nEpoch 1: saving model to {path}\n"
     )
@@ -187,7 +202,12 @@ def test_verbose_messages(tmp_path, capsys):
         ("ckpt-{}.npz", {}, ValueError, "filepath fields must be named"),
         ("ckpt-{0:02d}.npz", {}, ValueError, "filepath fields must be named"),
         ("ckpt-{epoch.npz", {}, ValueError, "filepath must be a valid format string"),
-        ("m.npz", {"save_freq": 0}, ValueError, "save_freq must be 'epoch' or a positive int"),
+        (
+            "m.npz",
+            {"save_freq": 0},
+            ValueError,
+            r"save_freq must be 'epoch' \(a save at every epoch end\) or a positive int",
+        ),
         ("m.npz", {"save_freq": "batch"}, ValueError, "save_freq must be 'epoch'"),
         ("m.npz", {"save_freq": 2.0}, ValueError, "save_freq must be 'epoch'"),
         ("m.npz", {"initial_value_threshold": "0.3"}, TypeError, "initial_value_threshold"),

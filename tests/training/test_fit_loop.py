@@ -201,11 +201,11 @@ def test_validation_split_takes_the_last_samples_before_shuffling():
     model = model_for(lr=0.0)
     logs = BatchLogs()
     model.fit(x, y, batch_size=3, epochs=1, validation_split=0.25, verbose=0, callbacks=[logs])
-    # ceil(10 * 0.75) = 8 samples train (3 batches of at most 3), the last 2 validate.
+    # floor(10 * 0.75) = 7 samples train (3 batches of at most 3), the last 3 validate.
     assert len(logs.batch) == 3
-    val = model.evaluate(x[8:], y[8:], batch_size=3, return_dict=True)
+    val = model.evaluate(x[7:], y[7:], batch_size=3, return_dict=True, verbose=0)
     assert logs.epoch[0]["val_loss"] == val["loss"]
-    train = model.evaluate(x[:8], y[:8], return_dict=True)
+    train = model.evaluate(x[:7], y[:7], return_dict=True, verbose=0)
     assert logs.epoch[0]["loss"] == pytest.approx(train["loss"], rel=1e-12)
 
 
@@ -314,7 +314,7 @@ def test_terminate_on_nan_with_raise_error_skips_on_train_end():
         ({"callbacks": [object()]}, TypeError, "callbacks"),
         ({"validation_data": (np.zeros((4, 2)), np.zeros(4, int))}, ValueError, "validation_data"),
         ({"validation_data": (np.zeros((4, 3)), np.zeros(5, int))}, ValueError, "validation_data"),
-        ({"validation_data": np.zeros((4, 3))}, ValueError, "validation_data must be a tuple"),
+        ({"validation_data": np.zeros((4, 3))}, ValueError, r"validation_data must be \(x_val"),
     ],
 )
 def test_bad_fit_arguments_raise_and_change_nothing(kwargs, error, match):
@@ -332,8 +332,15 @@ def test_bad_fit_arguments_raise_and_change_nothing(kwargs, error, match):
 
 
 def test_validation_split_leaving_no_validation_sample_is_an_error():
-    x, y = data(1)
+    x, y = data(3)
+    # 3 * (1 - 1e-20) rounds to 3: every sample would train
     with pytest.raises(ValueError, match="leaves no validation sample"):
+        model_for().fit(x, y, validation_split=1e-20, verbose=0)
+
+
+def test_validation_split_leaving_no_training_sample_is_an_error():
+    x, y = data(1)
+    with pytest.raises(ValueError, match="leaves no training sample"):
         model_for().fit(x, y, validation_split=0.5, verbose=0)
 
 
