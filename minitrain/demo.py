@@ -381,7 +381,7 @@ def train(
         )
         fit_seconds = time.perf_counter() - start
         # EarlyStopping restored the best epoch's weights in on_train_end.
-        val_loss, val_accuracy = model.evaluate(x_val, y_val)
+        val_loss, val_accuracy = model.evaluate(x_val, y_val, verbose=0)
     stopped = early_stopping.stopped_epoch
     outcome = Outcome(
         logs=history.history,

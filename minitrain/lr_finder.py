@@ -74,11 +74,15 @@ def smooth(losses: np.ndarray, beta: float = 0.98) -> np.ndarray:
 def suggest_rate(rates: np.ndarray, losses: np.ndarray) -> float:
     """The rate where the loss falls fastest against ``log(rate)``, before its minimum.
 
-    ``d loss / d log(rate)`` is estimated by central differences
-    (``np.gradient``); the most negative slope left of the lowest loss wins. A
-    tenth of the rate at the minimum is a common rule of thumb too; the
-    steepest descent is usually close to it, and does not depend on where the
-    sweep happened to stop.
+    The slope ``d loss / d log(rate)`` at point k is read over a window of
+    ``w = max(1, K // 20)`` points on each side,
+    ``(loss[k + w] - loss[k - w]) / (log rate[k + w] - log rate[k - w])``, so
+    that the batch-to-batch noise left after smoothing does not pass for a
+    descent; the first tenth of the sweep, where the smoothed curve is still
+    settling, is not considered. The most negative slope left of the lowest
+    loss wins. (A tenth of the rate at the minimum is a common rule of thumb
+    too; the steepest descent is usually close to it, and does not depend on
+    where the sweep happened to stop.)
     """
     rates = np.asarray(rates, dtype=np.float64)
     losses = np.asarray(losses, dtype=np.float64)
@@ -87,11 +91,16 @@ def suggest_rate(rates: np.ndarray, losses: np.ndarray) -> float:
             "rates and losses must be 1-D of the same length >= 3, "
             f"got shapes {rates.shape} and {losses.shape}"
         )
+    n = len(rates)
+    w = max(1, n // 20)
+    start = max(w, n // 10)
     lowest = int(np.argmin(losses))
-    if lowest < 2:
+    if lowest - w <= start:
         return float(rates[lowest])  # no descent to read: the sweep started too high
-    slopes = np.gradient(losses[: lowest + 1], np.log(rates[: lowest + 1]))
-    return float(rates[int(np.argmin(slopes))])
+    k = np.arange(start, lowest - w + 1)
+    log_rates = np.log(rates)
+    slopes = (losses[k + w] - losses[k - w]) / (log_rates[k + w] - log_rates[k - w])
+    return float(rates[k[int(np.argmin(slopes))]])
 
 
 def lr_find(

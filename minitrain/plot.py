@@ -13,6 +13,7 @@ Models are duck-typed: ``plot_decision_boundary`` needs ``model.predict`` and
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -290,7 +291,10 @@ def plot_decision_boundary(
     g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], res), np.linspace(lo[1], hi[1], res))
     dtype = x.dtype if x.dtype.kind == "f" else np.float32
     grid = np.stack([g0.ravel(), g1.ravel()], axis=1).astype(dtype)  # (res**2, 2)
-    scores = np.asarray(model.predict(grid))
+    # A minitrain model prints a progress bar unless told verbose=0 (Keras's
+    # default); a duck-typed model may not take the keyword at all.
+    quiet = "verbose" in inspect.signature(model.predict).parameters
+    scores = np.asarray(model.predict(grid, verbose=0) if quiet else model.predict(grid))
     if scores.ndim != 2 or scores.shape[0] != len(grid):
         raise ValueError(
             f"model.predict must return class scores of shape ({len(grid)}, classes), "
