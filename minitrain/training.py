@@ -366,7 +366,10 @@ class Trainer:
     ) -> History:
         """Train for ``epochs`` epochs of mini-batches, firing callbacks in Keras order.
 
-        Keras 3's arguments and meaning; the module docstring shows the loop.
+        Keras 3's arguments and meaning; the module docstring shows the loop. Any real
+        ``x`` (bool, integer, float16, float32 or float64) is cast once to the parameters'
+        dtype (a memmap a batch at a time); complex, string and object arrays are a
+        ``TypeError``.
 
         Parameters
         ----------
@@ -529,7 +532,10 @@ class Trainer:
         where = "the backup"
         position = int(arrays["position"]) if "position" in arrays else step
         size = getattr(adapter, "num_samples", adapter.num_batches)
-        if 0 < position and (adapter.num_batches is None or position < adapter.num_batches):
+        # The pass goes on unless it ended with the previous epoch (a backup at an epoch
+        # end); a backup after an epoch's last batch resumes that epoch with nothing left.
+        sized = adapter.num_batches is not None
+        if position > 0 and (not sized or position < adapter.num_batches or step > 0):
             order = arrays.get("order")
             if order is not None and (
                 size is None
@@ -546,6 +552,7 @@ class Trainer:
             batches.resume(order, position)
         if step > 0:
             metrics.load_state_arrays(arrays, where)
+            metrics.seen = step
         return epoch, step
 
     # -------------------------------------------------------------- evaluate
@@ -565,7 +572,9 @@ class Trainer:
     ) -> float | list[float] | dict[str, float]:
         """Loss and metrics over ``x``, ``y`` with ``training=False`` under ``no_grad``.
 
-        Inputs as ``fit`` takes them; ``steps`` limits the batches read. Callbacks get
+        Inputs as ``fit`` takes them: any real ``x`` (bool, integer, float16, float32 or
+        float64) is cast once to the parameters' dtype; complex, string and object arrays
+        are a ``TypeError``. ``steps`` limits the batches read. Callbacks get
         ``on_test_begin``, ``on_test_batch_begin/end`` and ``on_test_end``. Returns the
         loss alone without metrics, else ``[loss, *metrics]``, or
         ``{"loss": ..., <metric>: ...}`` with ``return_dict=True``. No layer's mode and
@@ -608,8 +617,10 @@ class Trainer:
         """Outputs for ``x``, in batches, with ``training=False`` under ``no_grad``.
 
         What the last layer outputs (logits for ``MLP(...)``, probabilities after a
-        ``Softmax`` or ``Sigmoid``), of shape ``(N, outputs)`` in the model's dtype. Arrays
-        are cast a batch at a time; a generator yields ``(x,)`` tuples or ``x`` alone.
+        ``Softmax`` or ``Sigmoid``), of shape ``(N, outputs)`` in the model's dtype. Any real
+        ``x`` (bool, integer, float16, float32 or float64) is cast once to the parameters'
+        dtype, each batch as it is taken (complex, string and object arrays are a
+        ``TypeError``); a generator yields ``(x,)`` tuples or ``x`` alone.
         Callbacks get ``on_predict_begin``, ``on_predict_batch_begin(step)``,
         ``on_predict_batch_end(step, {"outputs": batch outputs})`` and ``on_predict_end``.
         No layer's mode changes and no cache is kept, so threads may share the model;

@@ -41,11 +41,12 @@ SCRIPT = textwrap.dedent(
         layers = [
             Dense(2, 16, seed=seed, dtype=dtype), BatchNorm(16, dtype=dtype), ReLU(),
             Dropout(0.25),
-            Dense(16, 16, init="glorot_normal", seed=seed + 1, dtype=dtype), Tanh(),
+            Dense(16, 16, kernel_initializer="glorot_normal", seed=seed + 1, dtype=dtype), Tanh(),
             Dropout(0.1, seed=seed + 2),
-            Dense(16, 12, init="he_normal", seed=seed + 3, dtype=dtype), LeakyReLU(0.05),
+            Dense(16, 12, kernel_initializer="he_normal", seed=seed + 3, dtype=dtype),
+            LeakyReLU(0.05),
             Dense(12, 8, use_bias=False, seed=seed + 4, dtype=dtype), Sigmoid(),
-            Dense(8, 3, init="glorot_uniform", seed=seed + 5, dtype=dtype), Softmax(),
+            Dense(8, 3, kernel_initializer="glorot_uniform", seed=seed + 5, dtype=dtype), Softmax(),
         ]
         return mt.Sequential(layers, seed=seed)
 

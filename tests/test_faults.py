@@ -396,11 +396,11 @@ def test_an_interrupted_fit_leaves_the_model_usable_and_the_finished_epochs(
         calls = {"n": 0}
         value_and_gradient = model.loss.value_and_gradient
 
-        def failing(y_true, y_pred):
+        def failing(y_true, y_pred, sample_weight=None):
             if calls["n"] == epoch * steps + batch:
                 raise error
             calls["n"] += 1
-            return value_and_gradient(y_true, y_pred)
+            return value_and_gradient(y_true, y_pred, sample_weight)
 
         monkeypatch.setattr(model.loss, "value_and_gradient", failing)
     else:
