@@ -591,3 +591,42 @@ def test_a_run_interrupted_anywhere_resumes_bit_identically(
     assert _bits(model.optimizer.state_dict()) == _bits(reference.optimizer.state_dict())
     assert model.rng.bit_generator.state == reference.rng.bit_generator.state
     assert not backup.exists()
+
+
+def test_double_checkpoint_resumes_from_the_previous_backup_when_the_latest_is_damaged(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(TRAINER.replace("save_freq=1)", "save_freq=1, double_checkpoint=True)", 1))
+    code, stderr = _train(script, tmp_path / "reference.npz", "-")
+    assert code == 0, stderr
+    backup = tmp_path / "backup"
+    code, stderr = _train(script, tmp_path / "run.npz", backup, kill_at=(20, 0.001))
+    assert code == -signal.SIGKILL, stderr
+    latest, previous = backup / "training_state.npz", backup / "training_state.previous.npz"
+    assert latest.exists() and previous.exists()
+    latest.write_bytes(latest.read_bytes()[:200])  # a copy cut short after the kill
+    code, stderr = _train(script, tmp_path / "run.npz", backup)
+    assert code == 0, stderr
+    assert "could not read the latest backup" in stderr and "resuming from the previous" in stderr
+    assert "train.py" in stderr  # the warning names the caller's line, not minitrain's
+    assert _raw(tmp_path / "run.npz") == _raw(tmp_path / "reference.npz")
+    assert not latest.exists() and not previous.exists()
+
+
+def test_without_double_checkpoint_a_damaged_backup_is_an_error(tmp_path):
+    x, y = _data(40)
+    model = _model(seed=3)
+    backup = tmp_path / "backup"
+    model.fit(
+        x,
+        y,
+        epochs=1,
+        batch_size=10,
+        verbose=0,
+        callbacks=[mt.BackupAndRestore(backup, delete_checkpoint=False)],
+    )
+    latest = backup / "training_state.npz"
+    latest.write_bytes(latest.read_bytes()[:200])
+    with pytest.raises(ValueError, match="training_state.npz"):
+        _model(seed=3).fit(
+            x, y, epochs=2, batch_size=10, verbose=0, callbacks=[mt.BackupAndRestore(backup)]
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import warnings
 from pathlib import Path
 from typing import Any
@@ -40,13 +41,14 @@ class BackupAndRestore(Callback):
       As in Keras, this happens only when ``fit`` completes normally (an
       early stop included): an exception skips ``on_train_end`` and keeps them.
 
-    Every write is atomic, so a process killed while saving leaves the
-    previous backup whole. ``double_checkpoint=True`` (Keras 3.15.1) also keeps
-    the backup before the latest (``training_state.previous.npz``), for a latest one
-    damaged after it was written (a disk fault, a copy cut short): when the latest
-    cannot be read, the previous one is restored instead, with a ``UserWarning``
-    (Keras falls back silently). Keras deletes the whole ``backup_dir``; minitrain
-    deletes its backup files, then the folder only if it is left empty.
+    Every write is atomic (a temporary file renamed over the backup), so a process
+    killed while saving leaves the previous backup whole. ``double_checkpoint=True``
+    (Keras 3.15.1) also keeps the backup before the latest
+    (``training_state.previous.npz``), for a latest one damaged after it was written
+    (a disk fault, a copy cut short): when the latest cannot be read, the previous one
+    is restored instead, with a ``UserWarning`` (Keras falls back silently). Keras
+    deletes the whole ``backup_dir``; minitrain deletes its backup files, then the
+    folder only if it is left empty.
 
     Parameters
     ----------
@@ -168,15 +170,23 @@ class BackupAndRestore(Callback):
             progress["arrays"] = progress["refresh"]()  # the epoch in progress, as of now
         self.backup_path.parent.mkdir(parents=True, exist_ok=True)
         if self.double_checkpoint and self.backup_path.exists():
-            # A rename is atomic: at every instant one of the two files is whole.
-            os.replace(self.backup_path, self.previous_path)
+            self._keep_previous()
         self.model._save_training_state(self.backup_path, meta)
+
+    def _keep_previous(self) -> None:
+        """The latest backup becomes the previous one and stays the latest until the new
+        one replaces it: copied (a file of its own, which damage to the other cannot
+        reach) to a temporary name, then renamed into place, so both are always whole."""
+        staging = self.previous_path.with_name(PREVIOUS_NAME + ".tmp")
+        shutil.copyfile(self.backup_path, staging)
+        os.replace(staging, self.previous_path)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if not self.delete_checkpoint:
             return
         self.backup_path.unlink(missing_ok=True)
         self.previous_path.unlink(missing_ok=True)
+        self.previous_path.with_name(PREVIOUS_NAME + ".tmp").unlink(missing_ok=True)
         try:
             Path(self.backup_dir).rmdir()
         except OSError:
