@@ -1,58 +1,29 @@
-"""``fit``, ``evaluate`` and ``predict``, written once in ``Trainer`` (Keras 3's ``Trainer``).
-
-``Sequential`` inherits them. ``fit`` orchestrates; ``model._train_step`` computes (forward,
-loss, backward, update). The hooks fire in Keras 3 order (``minitrain.callbacks``
-documents each one)::
-
-    on_train_begin
-    for epoch in range(initial_epoch, epochs):
-        reset the loss tracker and the metrics
-        on_epoch_begin(epoch)
-        for step, (x, y, w) in epoch's batches:              # minitrain.data.dataset
-            on_train_batch_begin(step)
-            loss, y_pred = model._train_step(x, y, w)          # one update
-            tracker.update_state(loss, n), metrics.update_state(y, y_pred[, w])
-            on_train_batch_end(step, running results)
-            if model.stop_training: break
-        if (epoch + 1) % validation_freq == 0:                 # training=False, no_grad
-            on_test_begin; on_test_batch_begin/end per batch; on_test_end(val logs)
-        on_epoch_end(epoch, logs + val_ logs + learning_rate)
-        if model.stop_training: break
-    on_train_end(logs)
-
-``model.metrics`` ignore sample and class weights; ``model.weighted_metrics`` and the
-loss get them (Keras 3). The running loss is a ``metrics.Mean`` weighted by each batch's
-sample count. ``evaluate`` and ``predict`` pass ``training=False`` to ``model._forward``
-and work on their own copies of the metrics: they write nothing shared, so several
-threads may call them on one model at once.
-"""
+"""The loops of ``fit``, ``evaluate`` and ``predict`` (see the package docstring)."""
 
 from __future__ import annotations
 
-import copy
 import inspect
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from . import _checks
-from .callbacks import CallbackList, History
-from .data.dataset import (
+from .. import _checks
+from ..callbacks import CallbackList, History
+from ..data.dataset import (
     Adapter,
     ArrayAdapter,
-    Dataset,
     EpochIterator,
     adapt,
-    as_array,
     check_class_weight,
-    is_iterator,
     ran_out_warning,
 )
-from .grad_mode import no_grad
+from ..grad_mode import no_grad
+from .epoch_metrics import EpochMetrics
+from .inputs import fit_data
+from .refusals import refusal, refuse_small_batches
 
-__all__ = ["Trainer"]
+__all__ = ["Trainer", "check_verbose"]
 
 
 def check_verbose(verbose: object) -> int:
@@ -84,228 +55,6 @@ def _validates(epoch: int, validation_freq: int | list[int]) -> bool:
     if isinstance(validation_freq, list):
         return epoch + 1 in validation_freq
     return (epoch + 1) % validation_freq == 0
-
-
-def _fresh(metric: Any) -> Any:
-    """A copy of ``metric`` with an empty state; the original is not touched."""
-    clone = copy.deepcopy(metric)
-    clone.reset_state()
-    return clone
-
-
-class EpochMetrics:
-    """The loss tracker, the metrics and the weighted metrics of one loop.
-
-    ``logs()`` is ``{"loss": ..., <metric name>: ...}`` in Keras's order (the loss,
-    then ``metrics``, then ``weighted_metrics``), each the running ``result()``.
-    """
-
-    def __init__(self, model: Any, *, copies: bool) -> None:
-        from . import metrics
-
-        take = _fresh if copies else (lambda m: m)
-        self.tracker = metrics.Mean(name="loss")
-        self.metrics = [take(m) for m in model.metrics]
-        self.weighted = [take(m) for m in getattr(model, "weighted_metrics", None) or []]
-        self.seen = 0
-        self.names = ["loss", *_log_names(self.metrics, self.weighted)]
-
-    @property
-    def all(self) -> list[Any]:
-        return [self.tracker, *self.metrics, *self.weighted]
-
-    def reset(self) -> None:
-        for m in self.all:
-            m.reset_state()
-        self.seen = 0
-
-    def update(self, loss: float, y: Any, y_pred: np.ndarray, w: np.ndarray | None) -> None:
-        self.tracker.update_state(loss, sample_weight=len(y_pred))
-        for m in self.metrics:
-            m.update_state(y, y_pred)
-        for m in self.weighted:
-            m.update_state(y, y_pred, sample_weight=w)
-        self.seen += 1
-
-    def logs(self) -> dict[str, float]:
-        return {name: float(m.result()) for name, m in zip(self.names, self.all, strict=True)}
-
-    def state_arrays(self) -> dict[str, np.ndarray]:
-        """Every metric's state, keyed ``"metric/<index>/<key>"`` (the tracker is index 0)."""
-        return {
-            f"metric/{i}/{key}": np.asarray(value)
-            for i, m in enumerate(self.all)
-            for key, value in m.state_dict().items()
-        }
-
-    def load_state_arrays(self, arrays: dict[str, np.ndarray], where: str) -> None:
-        """Put back what ``state_arrays`` recorded (each metric checks its own state)."""
-        for i, m in enumerate(self.all):
-            prefix = f"metric/{i}/"
-            state = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
-            try:
-                m.load_state_dict(state)
-            except (KeyError, TypeError, ValueError) as err:
-                raise ValueError(
-                    f"{where} holds a broken state for metric {m.name!r}: {err}"
-                ) from None
-
-
-def _log_names(metrics: list[Any], weighted: list[Any]) -> list[str]:
-    """Log keys as Keras 3 makes them unique: a repeated metric name gets ``_1``, ``_2``...;
-    a weighted metric whose name is taken becomes ``weighted_<name>``."""
-    counts: dict[str, int] = {}
-    names = []
-
-    def unique(name: str) -> str:
-        if name not in counts:
-            counts[name] = 1
-            return name
-        counts[name] += 1
-        return f"{name}_{counts[name] - 1}"
-
-    for m in metrics:
-        names.append(unique(m.name))
-    for m in weighted:
-        names.append(unique(m.name if m.name not in counts else f"weighted_{m.name}"))
-    return names
-
-
-# ------------------------------------------------------------------ refusals
-
-
-def _min_training_batch(model: Any) -> tuple[int, int, Any]:
-    """The smallest batch every layer accepts in training mode, and the layer that sets it."""
-    need, index, which = 1, -1, None
-    for i, layer in enumerate(model.layers):
-        n = getattr(layer, "min_training_batch", 1)
-        if n > need:
-            need, index, which = n, i, layer
-    return need, index, which
-
-
-def _working_batch_sizes(n: int, batch_size: int, need: int) -> list[int]:
-    """The batch sizes nearest ``batch_size`` (one below, one above) whose every batch holds
-    at least ``need`` of the ``n`` samples."""
-
-    def works(b: int) -> bool:
-        return b >= need and (n % b == 0 or n % b >= need)
-
-    below = next((b for b in range(batch_size - 1, need - 1, -1) if works(b)), None)
-    above = next((b for b in range(batch_size + 1, n + 1) if works(b)), None)
-    return [b for b in (below, above) if b is not None]
-
-
-def _refusal(model: Any, size: int, where: str, suggestion: str) -> ValueError:
-    need, index, layer = _min_training_batch(model)
-    name = type(layer).__name__
-    other = (
-        ", or use BatchNormalization (the Keras layer), which accepts a batch of one"
-        if name == "BatchNorm"
-        else ""
-    )
-    return ValueError(
-        f"{where} holds {size} sample(s), but layers[{index}] ({name}) needs at least {need} "
-        f"per batch in training mode; {suggestion}{other}. Nothing was trained."
-    )
-
-
-def _refuse_small_batches(model: Any, adapter: Adapter) -> int:
-    """Refuse, before the first update, a pass of arrays whose last batch a layer cannot
-    take (BatchNorm and a batch of one). Returns the smallest batch accepted, which the
-    loop checks streamed batches against as they come."""
-    need = _min_training_batch(model)[0]
-    if need <= 1 or not isinstance(adapter, ArrayAdapter):
-        return need
-    n, b = adapter.num_samples, adapter.batch_size
-    last = adapter.last_batch_size()
-    if last >= need:
-        return need
-    options = _working_batch_sizes(n, b, need)
-    if not options:
-        hint = f"pass at least {need} training samples"
-    else:
-        hint = "pass " + " or ".join(f"batch_size={o}" for o in options)
-    where = f"with {n} training samples and batch_size={b}, the last batch of each epoch"
-    raise _refusal(model, last, where, hint)
-
-
-# ---------------------------------------------------------------------- data
-
-
-def _split(value: Any, at: int) -> tuple[Any, Any]:
-    return (None, None) if value is None else (value[:at], value[at:])
-
-
-def _fit_data(
-    model: Any,
-    x: Any,
-    y: Any,
-    sample_weight: Any,
-    class_weight: dict | None,
-    batch_size: int | None,
-    shuffle: bool,
-    validation_split: float,
-    validation_data: Any,
-) -> tuple[Adapter, Adapter | None]:
-    """The training adapter and the validation one (or None). As Keras, explicit
-    ``validation_data`` wins over ``validation_split``, which takes the last samples
-    of arrays, before any shuffling: the first ``floor(N * (1 - split))`` train."""
-    val = None
-    arrays = not (x is None or isinstance(x, Dataset) or is_iterator(x))
-    if arrays:
-        x = as_array("x", x)
-        y = None if y is None else as_array("y", y)
-        sample_weight = None if sample_weight is None else as_array("sample_weight", sample_weight)
-    if validation_data is None and validation_split > 0.0:
-        if not arrays:
-            raise ValueError(
-                "validation_split needs x as arrays (it splits off their last samples); "
-                "with a Dataset or an iterator, pass validation_data"
-            )
-        n = len(x)
-        at = math.floor(n * (1.0 - validation_split))
-        if at == 0 or at == n:
-            left = "no training sample" if at == 0 else "no validation sample"
-            raise ValueError(f"validation_split={validation_split} leaves {left} out of {n}")
-        (x, xv), (y, yv), (sample_weight, wv) = (
-            _split(x, at),
-            _split(y, at),
-            _split(sample_weight, at),
-        )
-        val = adapt(model, xv, yv, wv, batch_size=batch_size, name="x", y_name="y")
-    train = adapt(
-        model,
-        x,
-        y,
-        sample_weight,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        class_weight=class_weight,
-    )
-    if validation_data is not None:
-        val = _validation_adapter(model, validation_data, batch_size)
-    return train, val
-
-
-def _validation_adapter(model: Any, validation_data: Any, batch_size: int | None) -> Adapter:
-    if isinstance(validation_data, Dataset) or is_iterator(validation_data):
-        return adapt(model, validation_data, batch_size=None, name="validation_data")
-    if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
-        raise ValueError(
-            "validation_data must be (x_val, y_val), (x_val, y_val, sample_weight), a "
-            f"Dataset or an iterator, got {_checks.describe(validation_data)}"
-        )
-    xv, yv, *wv = validation_data
-    return adapt(
-        model,
-        xv,
-        yv,
-        wv[0] if wv else None,
-        batch_size=batch_size,
-        name="validation_data[0]",
-        y_name="validation_data[1]",
-    )
 
 
 # ------------------------------------------------------------------- loops
@@ -432,7 +181,7 @@ class Trainer:
         if class_weight is not None:
             class_weight = check_class_weight(class_weight)
 
-        train, val = _fit_data(
+        train, val = fit_data(
             self,
             x,
             y,
@@ -443,7 +192,7 @@ class Trainer:
             validation_split,
             validation_data,
         )
-        need = _refuse_small_batches(self, train)
+        need = refuse_small_batches(self, train)
         batches = EpochIterator(train, steps_per_epoch)
         val_batches = None if val is None else EpochIterator(val, validation_steps)
         cbs = CallbackList(
@@ -478,7 +227,7 @@ class Trainer:
                 for step, (xb, yb, wb) in batches.epoch(first_step):
                     cbs.on_train_batch_begin(step)
                     if len(xb) < need:
-                        raise _refusal(
+                        raise refusal(
                             self,
                             len(xb),
                             f"training batch {step} of epoch {epoch}",
@@ -554,6 +303,24 @@ class Trainer:
             metrics.load_state_arrays(arrays, where)
             metrics.seen = step
         return epoch, step
+
+    def _check_fit_progress(self, arrays: dict[str, np.ndarray], where: str) -> None:
+        """What a backup's ``fit/`` arrays must be, checked before the backup writes
+        anything (``load_training_state`` calls this): a shuffle order that is a
+        permutation, a position >= 0 and a valid state for every metric."""
+        order, position = arrays.get("order"), arrays.get("position")
+        if order is not None and (
+            order.ndim != 1
+            or order.dtype.kind not in "iu"
+            or not np.array_equal(np.sort(order), np.arange(len(order)))
+        ):
+            raise ValueError(f"{where} 'fit/order' must be a permutation of 0, 1, ..., N - 1")
+        if position is not None and (
+            position.shape != () or position.dtype.kind not in "iu" or int(position) < 0
+        ):
+            raise ValueError(f"{where} 'fit/position' must be a 0-d int array >= 0")
+        if any(key.startswith("metric/") for key in arrays):
+            EpochMetrics(self, copies=True).load_state_arrays(arrays, where)
 
     # -------------------------------------------------------------- evaluate
 
