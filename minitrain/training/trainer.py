@@ -10,14 +10,8 @@ import numpy as np
 
 from .. import _checks
 from ..callbacks import CallbackList, History
-from ..data.dataset import (
-    Adapter,
-    ArrayAdapter,
-    EpochIterator,
-    adapt,
-    check_class_weight,
-    ran_out_warning,
-)
+from ..data.dataset import Adapter, ArrayAdapter, adapt, check_class_weight
+from ..data.epochs import EpochIterator, ran_out_warning
 from ..grad_mode import no_grad
 from .epoch_metrics import EpochMetrics
 from .inputs import fit_data
@@ -244,6 +238,8 @@ class Trainer:
                 if batches.ran_out:
                     ran_out_warning()
                     self.stop_training = True
+                    if not metrics.seen:  # nothing came this epoch: it is not an epoch
+                        break
                 logs = metrics.logs() if metrics.seen else {}
                 if val_batches is not None and _validates(epoch, validation_freq):
                     val_logs = _test_loop(self, val_batches, val_metrics, cbs)

@@ -209,3 +209,31 @@ def test_evaluate_reads_a_dataset_with_steps():
             counting(keras.utils.PyDataset, batches_of(x, y, 4)), steps=2, verbose=0
         )
     np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+def test_a_generator_exhausted_by_the_first_epoch_ends_the_run_after_it():
+    x, y = data(12)
+    model = mt.MLP([3, 8, 3], seed=0, dtype=np.float64)
+    model.compile(mt.SGD(0.1), "sparse_categorical_crossentropy")
+    with pytest.warns(UserWarning, match="ran out of data"):
+        h = model.fit(iter(batches_of(x, y, 4)), epochs=3, verbose=0)
+    assert h.epoch == [0]
+    assert {k: len(v) for k, v in h.history.items()} == {"loss": 1, "learning_rate": 1}
+
+
+def test_arrays_with_steps_per_epoch_go_on_across_epochs_as_keras():
+    # 10 batches per pass and 4 per epoch: epochs of 4, 4, then 2 when the pass ends
+    # (with Keras's warning), then a new pass.
+    x, y = data(20)
+    with float64():
+        ours, theirs = pair()
+        rec_ours, rec_theirs = ours_recorder(), keras_recorder()
+        kw = dict(batch_size=2, epochs=4, steps_per_epoch=4, shuffle=False, verbose=0)
+        with pytest.warns(UserWarning, match="ran out of data"):
+            h_ours = ours.fit(x, y, callbacks=[rec_ours], **kw)
+        h_theirs = theirs.fit(x, y, callbacks=[rec_theirs], **kw)
+    batches = [c[1] for c in rec_ours.calls if c[0] == "on_train_batch_end"]
+    assert batches == [0, 1, 2, 3] * 2 + [0, 1] + [0, 1, 2, 3]
+    assert rec_ours.calls == rec_theirs.calls
+    assert_same_history(h_ours, h_theirs)
+    assert_same_weights(ours, theirs)
