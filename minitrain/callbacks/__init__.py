@@ -13,7 +13,7 @@ epochs absolute)::
             callbacks.on_train_batch_end(batch, running_logs)
             if model.stop_training:
                 break                                   # the partial epoch is still validated
-        if validating:
+        if validating and (epoch + 1) % validation_freq == 0:
             callbacks.on_test_begin({})
             for batch in range(validation_steps):
                 callbacks.on_test_batch_begin(batch, {})

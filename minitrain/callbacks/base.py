@@ -93,7 +93,8 @@ class Callback:
 
     # --------------------------------------------------------------- evaluation
     def on_test_begin(self, logs: dict[str, Any] | None = None) -> None:
-        """Called when ``evaluate`` starts, or when ``fit`` starts validating an epoch."""
+        """Called when ``evaluate`` starts, or when ``fit`` starts validating an epoch
+        (every ``validation_freq``-th epoch)."""
 
     def on_test_end(self, logs: dict[str, Any] | None = None) -> None:
         """Called when evaluation or validation ends; ``logs`` holds its final means
@@ -108,16 +109,17 @@ class Callback:
 
     # --------------------------------------------------------------- prediction
     def on_predict_begin(self, logs: dict[str, Any] | None = None) -> None:
-        """Called when ``predict`` starts."""
+        """Called when ``predict`` starts. ``logs`` is empty."""
 
     def on_predict_end(self, logs: dict[str, Any] | None = None) -> None:
-        """Called when ``predict`` ends."""
+        """Called when ``predict`` ends. ``logs`` is empty."""
 
     def on_predict_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        """Called before prediction batch ``batch``."""
+        """Called before prediction batch ``batch`` (0-based). ``logs`` is empty."""
 
     def on_predict_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        """Called after prediction batch ``batch``."""
+        """Called after prediction batch ``batch``; ``logs`` is ``{"outputs": y}``, the
+        batch's outputs of shape ``(B, outputs)`` (Keras 3)."""
 
 
 def overrides(callback: Callback, *hooks: str) -> bool:
