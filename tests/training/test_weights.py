@@ -128,3 +128,15 @@ def test_class_weight_of_one_hot_targets_uses_the_argmax():
 
 def test_keras_is_the_oracle_here():
     assert keras.__version__ == "3.15.1"
+
+
+def test_validation_split_splits_the_sample_weights_too_as_keras():
+    x, y = data(20)
+    w = sample_weights(20)
+    with float64():
+        ours, theirs = pair(weighted_metrics=["accuracy"])
+        kw = dict(batch_size=4, epochs=2, shuffle=False, verbose=0, validation_split=0.3)
+        h_ours = ours.fit(x, y, sample_weight=w, **kw)
+        h_theirs = theirs.fit(x, y, sample_weight=w, **kw)
+    assert_same_history(h_ours, h_theirs)
+    assert_same_weights(ours, theirs)
