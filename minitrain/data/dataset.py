@@ -375,7 +375,13 @@ class DatasetAdapter:
 
 
 class GeneratorAdapter:
-    """A generator or iterator of batches, read once, in the order it yields them."""
+    """A generator or iterator of batches, read once, in the order it yields them.
+
+    Keras 3.15.1 peeks at a generator's first two batches and chains them back in front
+    of it each time it starts a new pass over it (every epoch without
+    ``steps_per_epoch``, every validation), so an exhausted generator replays those two
+    batches; minitrain reads each batch once: an exhausted generator yields nothing more.
+    """
 
     num_batches = None
     order = None
