@@ -432,9 +432,13 @@ def adapt(
     targets: bool = True,
     name: str = "x",
     y_name: str = "y",
+    steps: int | None = None,
 ) -> Adapter:
     """The adapter for ``x`` (see the module docstring); ``y`` and ``sample_weight`` must
-    be None when ``x`` is a Dataset or an iterator, which carry their own."""
+    be None when ``x`` is a Dataset or an iterator, which carry their own.
+
+    For arrays, ``batch_size=None`` means 32, or, when ``steps`` (batches per epoch) is
+    given, ``ceil(N / steps)``: one pass in ``steps`` batches (Keras 3.15.1)."""
     if x is None:
         raise ValueError(f"{name} is required: pass the input data, got None")
     streamed = isinstance(x, Dataset) or is_iterator(x)
@@ -462,7 +466,7 @@ def adapt(
         x,
         y,
         sample_weight,
-        batch_size=32 if batch_size is None else batch_size,
+        batch_size=batch_size or (math.ceil(len(x) / steps) if steps else 32),
         shuffle=shuffle,
         class_weight=class_weight,
         targets=targets,

@@ -24,11 +24,13 @@ def fit_data(
     shuffle: bool,
     validation_split: float,
     validation_data: Any,
+    steps_per_epoch: int | None = None,
+    validation_steps: int | None = None,
 ) -> tuple[Adapter, Adapter | None]:
     """The training adapter and the validation one (or None). As Keras, explicit
     ``validation_data`` wins over ``validation_split``, which takes the last samples
     of arrays, before any shuffling: the first ``floor(N * (1 - split))`` train."""
-    val = None
+    validation = validation_data
     arrays = not (x is None or isinstance(x, Dataset) or is_iterator(x))
     if arrays:
         x = as_array("x", x)
@@ -50,7 +52,7 @@ def fit_data(
             _split(y, at),
             _split(sample_weight, at),
         )
-        val = adapt(model, xv, yv, wv, batch_size=batch_size, name="x", y_name="y")
+        validation = (xv, yv, wv)
     train = adapt(
         model,
         x,
@@ -59,13 +61,17 @@ def fit_data(
         batch_size=batch_size,
         shuffle=shuffle,
         class_weight=class_weight,
+        steps=steps_per_epoch,
     )
-    if validation_data is not None:
-        val = _validation_adapter(model, validation_data, batch_size)
-    return train, val
+    if validation is None:
+        return train, None
+    split = validation_data is None
+    return train, _validation_adapter(model, validation, batch_size, validation_steps, split)
 
 
-def _validation_adapter(model: Any, validation_data: Any, batch_size: int | None) -> Adapter:
+def _validation_adapter(
+    model: Any, validation_data: Any, batch_size: int | None, steps: int | None, split: bool
+) -> Adapter:
     if isinstance(validation_data, Dataset) or is_iterator(validation_data):
         return adapt(model, validation_data, batch_size=None, name="validation_data")
     if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
@@ -80,6 +86,7 @@ def _validation_adapter(model: Any, validation_data: Any, batch_size: int | None
         yv,
         wv[0] if wv else None,
         batch_size=batch_size,
-        name="validation_data[0]",
-        y_name="validation_data[1]",
+        name="x" if split else "validation_data[0]",
+        y_name="y" if split else "validation_data[1]",
+        steps=steps,
     )

@@ -123,7 +123,8 @@ class Trainer:
         y : array-like of shape (N,) or (N, C), optional
             Targets (None with a Dataset or an iterator).
         batch_size : int or None
-            Rows per batch for arrays; None means 32. None with a Dataset or an iterator.
+            Rows per batch for arrays; None means 32, or ``ceil(N / steps_per_epoch)`` when
+            ``steps_per_epoch`` is given (Keras). None with a Dataset or an iterator.
         epochs : int
             The index (1-based) of the last epoch: training runs ``initial_epoch..epochs-1``.
         verbose : "auto", 0, 1 or 2
@@ -185,6 +186,8 @@ class Trainer:
             bool(shuffle),
             validation_split,
             validation_data,
+            steps_per_epoch,
+            validation_steps,
         )
         need = refuse_small_batches(self, train)
         batches = EpochIterator(train, steps_per_epoch)
@@ -348,7 +351,7 @@ class Trainer:
         batch_size = _optional_positive_int("batch_size", batch_size)
         verbose = check_verbose(verbose)
         steps = _optional_positive_int("steps", steps)
-        adapter = adapt(self, x, y, sample_weight, batch_size=batch_size)
+        adapter = adapt(self, x, y, sample_weight, batch_size=batch_size, steps=steps)
         batches = EpochIterator(adapter, steps)
         cbs = CallbackList(
             callbacks,
@@ -393,7 +396,7 @@ class Trainer:
         batch_size = _optional_positive_int("batch_size", batch_size)
         verbose = check_verbose(verbose)
         steps = _optional_positive_int("steps", steps)
-        adapter = adapt(self, x, batch_size=batch_size, targets=False)
+        adapter = adapt(self, x, batch_size=batch_size, targets=False, steps=steps)
         batches = EpochIterator(adapter, steps)
         cbs = CallbackList(
             callbacks,

@@ -99,3 +99,37 @@ def test_csv_logger_with_validation_freq_as_keras(tmp_path, freq):
         assert [v == "NA" for v in mine] == [v == "NA" for v in keras_row]
         numbers = [(float(a), float(b)) for a, b in zip(mine, keras_row, strict=True) if a != "NA"]
         np.testing.assert_allclose(*zip(*numbers, strict=True), rtol=1e-6)
+
+
+def test_default_batch_size_and_steps_match_keras():
+    # batch_size=None is 32 for arrays, or ceil(N / steps) when steps is given (Keras):
+    # evaluate and predict with steps=2 read the 70 samples in two batches of 35
+    x, y = data(70)
+    with float64():
+        ours, theirs = pair()
+        rec_ours, rec_theirs = ours_recorder(), keras_recorder()
+        h_ours = ours.fit(x, y, epochs=2, shuffle=False, verbose=0, callbacks=[rec_ours])
+        h_theirs = theirs.fit(x, y, epochs=2, shuffle=False, verbose=0, callbacks=[rec_theirs])
+        eval_ours = ours.evaluate(x, y, steps=2, verbose=0, callbacks=[rec_ours])
+        eval_theirs = theirs.evaluate(x, y, steps=2, verbose=0, callbacks=[rec_theirs])
+        out_ours = ours.predict(x, steps=2, verbose=0, callbacks=[rec_ours])
+        out_theirs = theirs.predict(x, steps=2, verbose=0, callbacks=[rec_theirs])
+    assert rec_ours.calls == rec_theirs.calls
+    assert out_ours.shape == np.asarray(out_theirs).shape == (70, 3)
+    assert [o.shape for o in rec_ours.outputs] == [o.shape for o in rec_theirs.outputs]
+    assert [o.shape for o in rec_ours.outputs] == [(35, 3), (35, 3)]
+    assert_same_history(h_ours, h_theirs)
+    np.testing.assert_allclose(eval_ours, eval_theirs, rtol=RTOL)
+    np.testing.assert_allclose(out_ours, out_theirs, rtol=RTOL, atol=1e-7)
+
+
+def test_steps_per_epoch_without_batch_size_cuts_one_pass_into_that_many_batches():
+    x, y = data(20)
+    with float64():
+        ours, theirs = pair()
+        rec_ours, rec_theirs = ours_recorder(), keras_recorder()
+        kw = dict(epochs=2, steps_per_epoch=3, shuffle=False, verbose=0)
+        h_ours = ours.fit(x, y, callbacks=[rec_ours], **kw)  # batches of ceil(20 / 3) = 7
+        h_theirs = theirs.fit(x, y, callbacks=[rec_theirs], **kw)
+    assert rec_ours.calls == rec_theirs.calls
+    assert_same_history(h_ours, h_theirs)
