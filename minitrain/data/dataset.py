@@ -300,7 +300,6 @@ class ArrayAdapter:
         if targets:
             check_finite(name, x)
             self.y, self.w = prepare_targets(model, x, y, sample_weight, class_weight, y_name)
-            self.y_name = y_name
         if not self.streamed and targets:
             x = x.astype(self.dtype, copy=False)  # once, for the whole run
         self.x = x
