@@ -98,3 +98,31 @@ def test_a_broken_record_is_refused_before_anything_is_written(tmp_path, key, va
         m.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[mt.BackupAndRestore(tmp_path)])
     for k, v in m.state_dict().items():
         np.testing.assert_array_equal(v, before[k])
+
+
+def test_double_checkpoint_keeps_the_previous_backup_and_resumes_from_it_alone(tmp_path):
+    x, y = data()
+    reference = model()
+    h_reference = reference.fit(x, y, batch_size=8, epochs=3, verbose=0)
+    first = model()
+    backup = mt.BackupAndRestore(tmp_path, double_checkpoint=True, delete_checkpoint=False)
+    first.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[backup])
+    latest, previous = tmp_path / "training_state.npz", tmp_path / "training_state.previous.npz"
+    assert latest.exists() and previous.exists()
+    latest.unlink()  # as if killed between keeping the previous backup and writing the new one
+    resumed = model()
+    seen = []
+    spy = mt.LambdaCallback(on_epoch_begin=lambda epoch, logs: seen.append(epoch))
+    h = resumed.fit(
+        x,
+        y,
+        batch_size=8,
+        epochs=3,
+        verbose=0,
+        callbacks=[mt.BackupAndRestore(tmp_path, double_checkpoint=True), spy],
+    )
+    assert seen == [1, 2]  # the previous backup was taken after epoch 0
+    assert h.history == h_reference.history
+    for a, b in zip(resumed.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not tmp_path.exists()
