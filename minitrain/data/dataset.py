@@ -225,7 +225,7 @@ class _Converter:
             batch[1] if len(batch) > 1 else None,
             batch[2] if len(batch) > 2 else None,
             self.class_weight,
-            where,
+            (f"{where} x", f"{where} y", f"{where} sample_weight"),
         )
         return x, y, w
 
@@ -236,28 +236,31 @@ def output_width(model: Any, x: np.ndarray) -> int:
 
 
 def prepare_targets(
-    model: Any, x: np.ndarray, y: object, w: object, class_weight: dict | None, where: str
+    model: Any,
+    x: np.ndarray,
+    y: object,
+    w: object,
+    class_weight: dict | None,
+    names: tuple[str, str, str],
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Targets in the loss's prepared form and sample weights as (N,) in the model's dtype."""
+    """Targets in the loss's prepared form and sample weights as (N,) in the model's dtype.
+
+    ``names`` are those of x, y and the sample weights in error messages."""
     from .. import losses
 
+    x_name, y_name, w_name = names
     if y is None:
-        raise ValueError(f"{where}: y (the targets) is required, got None")
-    y = as_array(f"{where} y", y)
-    _checks.same_length(f"{where} x", x, f"{where} y", y)
-    t = model.loss.prepare_targets(y, output_width(model, x), model.dtype, name=f"{where} y")
+        raise ValueError(f"{y_name} (the targets) is required, got None")
+    y = as_array(y_name, y)
+    _checks.same_length(x_name, x, y_name, y)
+    t = model.loss.prepare_targets(y, output_width(model, x), model.dtype, name=y_name)
     if w is not None and class_weight is not None:
         raise ValueError(
             "class_weight and sample_weight cannot be given together (as Keras): "
             "fold the class weights into sample_weight"
         )
     if w is not None:
-        w = losses.prepare_sample_weight(
-            as_array(f"{where} sample_weight", w),
-            len(x),
-            model.dtype,
-            name=f"{where} sample_weight",
-        )
+        w = losses.prepare_sample_weight(as_array(w_name, w), len(x), model.dtype, name=w_name)
     elif class_weight is not None:
         w = class_weight_to_sample_weight(t, class_weight, model.dtype)
     return t, w
@@ -284,6 +287,7 @@ class ArrayAdapter:
         targets: bool,
         name: str = "x",
         y_name: str = "y",
+        w_name: str = "sample_weight",
     ) -> None:
         _checks.array_2d(name, x)
         if not getattr(model, "built", True):
@@ -299,7 +303,8 @@ class ArrayAdapter:
         self.y = self.w = None
         if targets:
             check_finite(name, x)
-            self.y, self.w = prepare_targets(model, x, y, sample_weight, class_weight, y_name)
+            names = (name, y_name, w_name)
+            self.y, self.w = prepare_targets(model, x, y, sample_weight, class_weight, names)
         if not self.streamed and targets:
             x = x.astype(self.dtype, copy=False)  # once, for the whole run
         self.x = x
@@ -431,6 +436,7 @@ def adapt(
     targets: bool = True,
     name: str = "x",
     y_name: str = "y",
+    w_name: str = "sample_weight",
     steps: int | None = None,
 ) -> Adapter:
     """The adapter for ``x`` (see the module docstring); ``y`` and ``sample_weight`` must
@@ -471,4 +477,5 @@ def adapt(
         targets=targets,
         name=name,
         y_name=y_name,
+        w_name=w_name,
     )

@@ -88,5 +88,6 @@ def _validation_adapter(
         batch_size=batch_size,
         name="x" if split else "validation_data[0]",
         y_name="y" if split else "validation_data[1]",
+        w_name="sample_weight" if split else "validation_data[2]",
         steps=steps,
     )

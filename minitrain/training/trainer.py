@@ -313,7 +313,10 @@ class Trainer:
             or order.dtype.kind not in "iu"
             or not np.array_equal(np.sort(order), np.arange(len(order)))
         ):
-            raise ValueError(f"{where} 'fit/order' must be a permutation of 0, 1, ..., N - 1")
+            raise ValueError(
+                f"{where} holds a shuffle order that is not a permutation of 0, 1, ..., N - 1 "
+                "('fit/order')"
+            )
         if position is not None and (
             position.shape != () or position.dtype.kind not in "iu" or int(position) < 0
         ):

@@ -8,6 +8,7 @@ import pytest
 import minitrain as mt
 
 from .twins import (
+    OUTPUT_ATOL,
     RTOL,
     assert_same_history,
     data,
@@ -48,7 +49,7 @@ def test_predict_fires_the_predict_hooks_as_keras_with_the_batch_outputs():
     ] * 3 + ["on_predict_end"]
     assert [o.shape for o in rec_ours.outputs] == [(4, 3), (4, 3), (3, 3)]
     np.testing.assert_array_equal(np.concatenate(rec_ours.outputs), out_ours)
-    np.testing.assert_allclose(out_ours, out_theirs, rtol=RTOL, atol=1e-7)
+    np.testing.assert_allclose(out_ours, out_theirs, rtol=RTOL, atol=OUTPUT_ATOL)
 
 
 @pytest.mark.parametrize("name", ["acc", "accuracy"])
@@ -120,7 +121,7 @@ def test_default_batch_size_and_steps_match_keras():
     assert [o.shape for o in rec_ours.outputs] == [(35, 3), (35, 3)]
     assert_same_history(h_ours, h_theirs)
     np.testing.assert_allclose(eval_ours, eval_theirs, rtol=RTOL)
-    np.testing.assert_allclose(out_ours, out_theirs, rtol=RTOL, atol=1e-7)
+    np.testing.assert_allclose(out_ours, out_theirs, rtol=RTOL, atol=OUTPUT_ATOL)
 
 
 def test_steps_per_epoch_without_batch_size_cuts_one_pass_into_that_many_batches():

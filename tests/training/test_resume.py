@@ -80,7 +80,7 @@ def test_the_resumed_running_logs_continue_those_of_the_interrupted_epoch(tmp_pa
 @pytest.mark.parametrize(
     ("key", "value", "match"),
     [
-        ("fit/order", np.zeros(40, dtype=np.int64), "'fit/order' must be a permutation"),
+        ("fit/order", np.zeros(40, dtype=np.int64), "shuffle order that is not a permutation"),
         ("fit/position", np.array(-1), "'fit/position' must be a 0-d int array >= 0"),
         ("fit/metric/0/count", np.zeros(3), "broken state for metric 'loss'"),
     ],
