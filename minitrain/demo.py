@@ -429,6 +429,9 @@ def _print_summary(
         ("wall time", f"{total_seconds:.1f} s ({outcome.fit_seconds:.1f} s in fit)"),
     ]
     notes = {CHECKPOINT: f"  (the best epoch's model, epoch {best})"}
+    if not math.isfinite(best_val_loss):
+        # ModelCheckpoint saves the first monitored value even when it is NaN (Keras 3.15.1).
+        notes[CHECKPOINT] = f"  (epoch {best}'s model, saved with a NaN val_loss: not usable)"
     rows += [
         ("files" if i == 0 else "", f"{path}{notes.get(path.name, '')}")
         for i, path in enumerate(written)
