@@ -1,30 +1,4 @@
-"""Sequential models: a list of layers run in order, and the MLP builder.
-
-``Sequential`` chains layers (forward in order, backward in reverse), owns the
-modes (``train()``/``eval()``), the state (``state_dict``, ``get_weights``) and
-the training setup (``compile``). ``train_step`` is the arithmetic of one
-update; ``fit`` (in ``training.py``) only orchestrates batches, epochs and
-callbacks around it. Saving and loading live in ``saving.py``.
-
-Building, the Keras way: layers such as ``Dense(64)`` learn their input width
-late. The model follows the width through its layers and builds every layer
-as soon as the width reaching it is known: from ``Input(shape)`` placed first,
-from ``build(input_shape)``, or from the first batch (``forward``, ``fit``)::
-
-    width = Input's shape[0] | build((None, F)) | x.shape[1]
-    for layer in layers:
-        layer.build(width, rng)          # draws its weights once
-        width = layer.output_width(width)
-
-Weights come from each layer's own ``seed``, else from the model's build
-generator, a stream of its own beside the one that shuffles data and draws
-Dropout masks: the same seed gives the same weights and the same shuffles,
-whichever way the model was built.
-
-Data enters through ``fit``, ``evaluate``, ``predict``, ``forward`` and
-``train_step``, which check it and cast it once to the parameters' dtype;
-layers never cast.
-"""
+"""``Sequential``: layers run in order, forward and backward, with their modes and state."""
 
 from __future__ import annotations
 
@@ -34,30 +8,18 @@ from typing import Any
 
 import numpy as np
 
-from . import _checks, losses, metrics, optimizers, saving
-from .layers import (
-    BatchNorm,
+from .. import _checks, losses, metrics, optimizers, saving
+from ..layers import (
     Dense,
     Dropout,
     Layer,
-    LeakyReLU,
-    ReLU,
-    Sigmoid,
-    Softmax,
-    Tanh,
 )
-from .training import Trainer
-
-__all__ = ["Sequential", "MLP", "NotCompiledError"]
-
-_COMPILE_KEYWORDS = ("optimizer", "loss", "metrics", "weighted_metrics")
+from ..training import Trainer
+from .compiling import Compiling
+from .widths import _HOW_TO_BUILD, _common_dtype, _follow_widths, _input_width_of
 
 
-class NotCompiledError(ValueError, RuntimeError):
-    """``fit``/``evaluate``/``train_step`` before ``compile`` (a ``RuntimeError`` in Keras)."""
-
-
-class Sequential(Trainer):
+class Sequential(Compiling, Trainer):
     """Layers applied one after another: ``y = layers[-1](... layers[0](x))``.
 
     Parameters
@@ -386,88 +348,6 @@ class Sequential(Trainer):
             "build_input_shape": None if self._build_width is None else [None, self._build_width],
         }
 
-    # ----------------------------------------------------------------- compile
-
-    def compile(
-        self,
-        optimizer: str | optimizers.Optimizer = "rmsprop",
-        loss: str | losses.Loss | None = None,
-        metrics: Sequence[str | metrics.Metric] | None = None,
-        weighted_metrics: Sequence[str | metrics.Metric] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        """Choose the optimizer, the loss and the metrics to report (Keras 3).
-
-        Parameters
-        ----------
-        optimizer : str or Optimizer
-            ``"sgd"``, ``"adam"``, ``"adamw"``, ``"rmsprop"``, ``"adagrad"`` (the
-            defaults of API.md) or an optimizer object.
-        loss : str or Loss
-            A loss given by name gets ``from_logits`` to match the model's output:
-            probabilities after a final ``Softmax`` or ``Sigmoid`` (a layer, or the
-            last Dense's ``activation``), logits otherwise. A loss object whose
-            ``from_logits`` contradicts the output is a ``ValueError`` saying
-            which to change.
-        metrics : list of str or Metric
-            Reported beside the loss, logged under the names as given
-            (``"acc"`` logs ``acc``); they ignore sample and class weights.
-        weighted_metrics : list of str or Metric
-            Like ``metrics``, but weighted by the sample (or class) weights.
-
-        An unknown keyword is a ``TypeError`` naming the closest valid one.
-        Nothing is changed unless every argument is valid.
-        """
-        _checks.no_unknown_keywords("compile", kwargs, _COMPILE_KEYWORDS)
-        opt = optimizers.get(optimizer)
-        loss_obj = None if loss is None else self._resolve_loss(loss)
-        metric_objs = _resolve_metrics("metrics", metrics, loss_obj)
-        weighted_objs = _resolve_metrics("weighted_metrics", weighted_metrics, loss_obj)
-        if self.built:
-            opt.build(self)  # an unbuilt model builds its optimizer when it builds
-        self.optimizer, self.loss = opt, loss_obj
-        self.metrics, self.weighted_metrics = metric_objs, weighted_objs
-
-    def _output_kind(self) -> tuple[str | None, str]:
-        """``("Softmax" | "Sigmoid" | None, what to remove to get logits)`` for the last layer."""
-        last = self.layers[-1] if self.layers else None
-        if isinstance(last, Softmax | Sigmoid):
-            name = type(last).__name__
-            return name, f"the {name} layer"
-        if isinstance(last, Dense) and isinstance(last.activation, Softmax | Sigmoid):
-            name = type(last.activation).__name__
-            return name, f"activation={name.lower()!r} from the last Dense"
-        return None, ""
-
-    def _resolve_loss(self, loss: str | losses.Loss) -> losses.Loss:
-        """The loss object, with ``from_logits`` matched to (or checked against) the output."""
-        kind, removal = self._output_kind()
-        probabilities = kind is not None
-        if isinstance(loss, str):
-            return losses.get(loss, from_logits=not probabilities)
-        loss_obj = losses.get(loss)
-        from_logits = getattr(loss_obj, "from_logits", None)  # the crossentropies have one
-        if from_logits is None:
-            return loss_obj
-        name = type(loss_obj).__name__
-        if probabilities and from_logits:
-            raise ValueError(
-                f"loss {name}(from_logits=True) expects logits, but the model ends in "
-                f"{kind} and outputs probabilities: use from_logits=False, or remove {removal}"
-            )
-        if not probabilities and not from_logits:
-            wanted = "Sigmoid" if name == "BinaryCrossentropy" else "Softmax"
-            raise ValueError(
-                f"loss {name}(from_logits=False) expects probabilities, but the model does not "
-                f"end in {wanted} and outputs logits: use from_logits=True, or add a {wanted} "
-                f"layer (or activation={wanted.lower()!r} on the last Dense)"
-            )
-        return loss_obj
-
-    def _require_compiled(self, what: str) -> None:
-        if self.optimizer is None or self.loss is None:
-            raise NotCompiledError(f"call compile(optimizer, loss) before {what}()")
-
     # ---------------------------------------------------------- data checking
 
     def _check_x(self, name: str, x: object) -> np.ndarray:
@@ -577,151 +457,3 @@ class Sequential(Trainer):
             return "Sequential([])"
         inner = ",\n".join(f"    {layer!r}" for layer in self.layers)
         return f"Sequential([\n{inner}\n])"
-
-
-_HOW_TO_BUILD = (
-    "call build((None, features)), start the model with Input((features,)), or run it on a batch"
-)
-
-
-def _input_width_of(input_shape: object) -> int:
-    """``F`` from Keras's ``(None, F)`` or from ``(F,)``."""
-    shape = tuple(input_shape) if isinstance(input_shape, tuple | list) else None
-    if shape is not None and len(shape) == 2 and shape[0] is None:
-        shape = shape[1:]
-    if shape is None or len(shape) != 1 or not _checks.is_int(shape[0]) or shape[0] <= 0:
-        raise ValueError(
-            "input_shape must be (None, features) or (features,) with a positive int "
-            f"number of features, got {_checks.describe(input_shape)}"
-        )
-    return int(shape[0])
-
-
-def _follow_widths(layers: Sequence[Layer], width: int | None) -> list[int | None]:
-    """The width reaching each layer (None where not known yet), checked on the way.
-
-    ``width`` is the model's input width when given (``build``). Otherwise the
-    first layer that requires a width (an ``Input``, a built ``Dense``) sets it,
-    and the width-keeping layers before it (activations, Dropout) share it.
-    """
-    widths: list[int | None] = []
-    for i, layer in enumerate(layers):
-        expected = layer.input_width
-        if expected is not None:
-            if width is None:
-                width = expected
-            elif width != expected:
-                raise ValueError(
-                    f"layers[{i}] ({type(layer).__name__}) expects {expected} input "
-                    f"features, but the layer before it outputs {width}"
-                    if i
-                    else f"layers[0] ({type(layer).__name__}) expects {expected} input "
-                    f"features, but the model's input has {width}"
-                )
-        widths.append(width)
-        if width is not None:
-            width = layer.output_width(width)
-    known = next((i for i, w in enumerate(widths) if w is not None), None)
-    if known is not None and known > 0:
-        w = widths[known]
-        for i in range(known - 1, -1, -1):
-            layer = layers[i]
-            if not layer.built or layer.params or layer.output_width(w) != w:
-                break  # a layer that may change the width: what reaches it is unknown
-            widths[i] = w
-    return widths
-
-
-def _common_dtype(layers: Sequence[Layer]) -> np.dtype:
-    """The one dtype of every param (and of the layers still to build)."""
-    dtypes = {p.dtype for layer in layers for p in layer.params.values()}
-    dtypes |= {
-        np.dtype(layer.dtype)
-        for layer in layers
-        if not layer.built and getattr(layer, "dtype", None) is not None
-    }
-    if len(dtypes) > 1:
-        raise ValueError(
-            f"layers must share one parameter dtype, got {sorted(d.name for d in dtypes)}"
-        )
-    return dtypes.pop() if dtypes else np.dtype(np.float32)
-
-
-def _resolve_metrics(name: str, entries: object, loss: losses.Loss | None) -> list[metrics.Metric]:
-    """``compile``'s ``metrics``/``weighted_metrics``: metric objects, names as given."""
-    if entries is None:
-        return []
-    if isinstance(entries, str) or not isinstance(entries, Sequence):
-        raise TypeError(
-            f"{name} must be a list of metric names or Metric objects, "
-            f"got {_checks.describe(entries)}"
-        )
-    return [metrics.get(entry, loss=loss) for entry in entries]
-
-
-_ACTIVATIONS: dict[str, type[Layer]] = {
-    "relu": ReLU,
-    "leaky_relu": LeakyReLU,
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
-}
-
-
-def MLP(  # noqa: N802 - a builder named like the class it builds, as in Keras
-    sizes: Sequence[int],
-    *,
-    activation: str = "relu",
-    batchnorm: bool = False,
-    dropout: float = 0.0,
-    output: str = "logits",
-    seed: int | None = None,
-    dtype: Any = np.float32,
-) -> Sequential:
-    """A multilayer perceptron ``sizes[0] -> sizes[1] -> ... -> sizes[-1]``.
-
-    Each hidden layer is ``Dense`` [+ ``BatchNorm``] + activation [+ ``Dropout``];
-    the last is a ``Dense`` (+ ``Softmax`` when ``output="softmax"``). A Dense
-    followed by BatchNorm has no bias: BatchNorm subtracts the batch mean, which
-    cancels any bias, so its true gradient is exactly zero. Hidden layers of the
-    ReLU family start from He initialisation, sigmoid and tanh ones and the
-    output layer (no ReLU follows it) from Glorot. The seed draws
-    the weights and seeds the model (shuffling, Dropout masks), from two
-    independent streams.
-    """
-    if isinstance(sizes, str) or not isinstance(sizes, Sequence):
-        raise TypeError(f"sizes must be a list of ints, got {_checks.describe(sizes)}")
-    if len(sizes) < 2:
-        raise ValueError(f"sizes must hold at least an input and an output width, got {sizes!r}")
-    sizes = [_checks.positive_int(f"sizes[{i}]", s) for i, s in enumerate(sizes)]
-    _checks.one_of("activation", activation, _ACTIVATIONS)
-    _checks.one_of("output", output, ("logits", "softmax"))
-    dropout = _checks.real_in_range("dropout", dropout, 0.0, 1.0, high_open=True)
-    if seed is not None and not _checks.is_int(seed):
-        raise TypeError(f"seed must be an int or None, got {_checks.describe(seed)}")
-    init = "he_uniform" if activation in ("relu", "leaky_relu") else "glorot_uniform"
-    init_seed, model_seed = np.random.SeedSequence(seed).spawn(2)
-    init_rng = np.random.default_rng(init_seed)
-    layers: list[Layer] = []
-    for fan_in, fan_out in zip(sizes[:-2], sizes[1:-1], strict=True):
-        layers.append(
-            Dense(
-                fan_in,
-                fan_out,
-                use_bias=not batchnorm,
-                kernel_initializer=init,
-                seed=init_rng,
-                dtype=dtype,
-            )
-        )
-        if batchnorm:
-            layers.append(BatchNorm(fan_out, dtype=dtype))
-        layers.append(_ACTIVATIONS[activation]())
-        if dropout > 0:
-            layers.append(Dropout(dropout))
-    layers.append(
-        Dense(sizes[-2], sizes[-1], kernel_initializer="glorot_uniform", seed=init_rng, dtype=dtype)
-    )
-    if output == "softmax":
-        layers.append(Softmax())
-    model_seed_int = None if seed is None else int(model_seed.generate_state(1)[0])
-    return Sequential(layers, seed=model_seed_int)
