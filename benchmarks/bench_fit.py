@@ -147,8 +147,8 @@ def make_data(n: int, dtype: Any, seed: int = 0) -> tuple[np.ndarray, np.ndarray
 
 
 class Threads:
-    """Sets the thread count of every contender: NumPy's BLAS (threadpoolctl) and
-    torch's intra-op pool (``torch.set_num_threads``)."""
+    """Sets the thread count of every contender: NumPy's BLAS (threadpoolctl), on which
+    minitrain's matrix products run, and torch's intra-op pool (``torch.set_num_threads``)."""
 
     def __init__(self) -> None:
         self.controller = threadpoolctl.ThreadpoolController() if threadpoolctl else None
@@ -451,7 +451,7 @@ class Report:
         ok = spread.median >= target if at_least else spread.median <= target
         sign = ">=" if at_least else "<="
         pct = what.startswith("over GEMMs")
-        fmt = "{:.0%}" if pct else "{:.2f}"
+        fmt = "{:.1%}" if pct else "{:.3f}"  # enough digits that the verdict reads right
         goal = f"{sign} {fmt.format(target)}: {'met' if ok else 'MISSED'}"
         self.verdicts.append((config, what, spread.cell(fmt), goal))
         return f" ({'met' if ok else 'MISSED'})"
