@@ -37,12 +37,39 @@ from .callbacks import (
     LambdaCallback,
     LearningRateScheduler,
     ModelCheckpoint,
+    MonitorCallback,
+    ProgbarLogger,
     ReduceLROnPlateau,
     TensorBoard,
     TerminateOnNaN,
 )
+from .data import (
+    Dataset,
+    load_digits,
+    load_fashion_mnist,
+    load_mnist,
+    load_mnist_sample,
+    make_blobs,
+    make_spirals,
+    to_categorical,
+    train_test_split,
+)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import gradcheck
+
+# The initializer named Constant stays in minitrain.initializers: mt.Constant is the schedule.
+from .initializers import (
+    GlorotNormal,
+    GlorotUniform,
+    HeNormal,
+    HeUniform,
+    Initializer,
+    LecunNormal,
+    Ones,
+    RandomNormal,
+    RandomUniform,
+    Zeros,
+)
 from .layers import (
     BatchNorm,
     BatchNormalization,
@@ -60,13 +87,39 @@ from .losses import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
     Huber,
+    Loss,
     MeanAbsoluteError,
     MeanSquaredError,
     SparseCategoricalCrossentropy,
 )
-from .lr_finder import lr_find
+from .lr_finder import LRFinderResult, lr_find, suggest_rate
+
+# The metrics named MeanSquaredError and MeanAbsoluteError stay in minitrain.metrics:
+# mt.MeanSquaredError and mt.MeanAbsoluteError are the losses.
+from .metrics import (
+    AUC,
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    Mean,
+    MeanMetric,
+    Metric,
+    Precision,
+    Recall,
+    SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+)
 from .model import MLP, NotCompiledError, Sequential
 from .optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+from .plot import (
+    plot_activations,
+    plot_decision_boundary,
+    plot_gradient_flow,
+    plot_history,
+    plot_lr_find,
+    plot_schedules,
+)
 from .saving import load_model
 from .schedules import (
     Constant,
@@ -78,8 +131,10 @@ from .schedules import (
     LinearDecay,
     PiecewiseConstantDecay,
     PolynomialDecay,
+    Schedule,
     StepDecay,
 )
+from .training import Trainer
 
 __version__ = "0.1.0"
 
@@ -105,10 +160,31 @@ __all__ = [
     "LambdaCallback",
     "LearningRateScheduler",
     "ModelCheckpoint",
+    "MonitorCallback",
+    "ProgbarLogger",
     "ReduceLROnPlateau",
     "TensorBoard",
     "TerminateOnNaN",
+    "Dataset",
+    "load_digits",
+    "load_fashion_mnist",
+    "load_mnist",
+    "load_mnist_sample",
+    "make_blobs",
+    "make_spirals",
+    "to_categorical",
+    "train_test_split",
     "gradcheck",
+    "GlorotNormal",
+    "GlorotUniform",
+    "HeNormal",
+    "HeUniform",
+    "Initializer",
+    "LecunNormal",
+    "Ones",
+    "RandomNormal",
+    "RandomUniform",
+    "Zeros",
     "enable_grad",
     "is_grad_enabled",
     "no_grad",
@@ -126,10 +202,25 @@ __all__ = [
     "BinaryCrossentropy",
     "CategoricalCrossentropy",
     "Huber",
+    "Loss",
     "MeanAbsoluteError",
     "MeanSquaredError",
     "SparseCategoricalCrossentropy",
+    "LRFinderResult",
     "lr_find",
+    "suggest_rate",
+    "AUC",
+    "Accuracy",
+    "BinaryAccuracy",
+    "CategoricalAccuracy",
+    "Mean",
+    "MeanMetric",
+    "Metric",
+    "Precision",
+    "Recall",
+    "SparseCategoricalAccuracy",
+    "SparseTopKCategoricalAccuracy",
+    "TopKCategoricalAccuracy",
     "MLP",
     "NotCompiledError",
     "Sequential",
@@ -139,6 +230,12 @@ __all__ = [
     "AdamW",
     "Optimizer",
     "RMSprop",
+    "plot_activations",
+    "plot_decision_boundary",
+    "plot_gradient_flow",
+    "plot_history",
+    "plot_lr_find",
+    "plot_schedules",
     "load_model",
     "Constant",
     "CosineDecay",
@@ -149,5 +246,7 @@ __all__ = [
     "LinearDecay",
     "PiecewiseConstantDecay",
     "PolynomialDecay",
+    "Schedule",
     "StepDecay",
+    "Trainer",
 ]
