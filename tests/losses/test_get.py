@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from signatures import signature
 
 from minitrain import losses
 from minitrain.losses import (
@@ -160,3 +161,24 @@ def test_get_accepts_a_config_as_keras_does():
     # from_logits only applies to names: a config says everything.
     cfg = BinaryCrossentropy(from_logits=False).get_config()
     assert losses.get(cfg, from_logits=True).from_logits is False
+
+
+@pytest.mark.parametrize(
+    ("cls", "expected"),
+    [
+        (CategoricalCrossentropy, "from_logits=False, label_smoothing=0.0"),
+        (SparseCategoricalCrossentropy, "from_logits=False"),
+        (BinaryCrossentropy, "from_logits=False, label_smoothing=0.0"),
+        (MeanSquaredError, ""),
+        (MeanAbsoluteError, ""),
+        (Huber, "delta=1.0"),
+    ],
+)
+def test_constructor_arguments_and_defaults_are_the_contract(cls, expected):
+    assert signature(cls) == expected
+    assert signature(cls.__call__) == "y_true, y_pred, sample_weight=None"
+    assert signature(cls.gradient) == "y_true, y_pred, sample_weight=None"
+
+
+def test_get_takes_from_logits_by_keyword_only():
+    assert signature(losses.get) == "identifier, *, from_logits=False"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from signatures import signature
 
 from minitrain import losses, metrics
 from minitrain.losses import (
@@ -244,3 +245,25 @@ def test_get_takes_no_loss_or_none():
     # The loss used to choose "accuracy"; the shapes choose it now, so it may be left out.
     assert type(metrics.get("accuracy")) is Accuracy
     assert type(metrics.get("accuracy", None)) is Accuracy
+
+
+@pytest.mark.parametrize(
+    ("cls", "expected"),
+    [
+        (Precision, "thresholds=0.5, name=None"),
+        (Recall, "thresholds=0.5, name=None"),
+        (TopKCategoricalAccuracy, "k=5, name=None"),
+        (SparseTopKCategoricalAccuracy, "k=5, name=None"),
+        (BinaryAccuracy, "name=None, threshold=0.5"),
+        (AUC, "name=None"),
+        (metrics.Metric, "name=None"),
+    ],
+)
+def test_constructor_arguments_and_defaults_are_the_contract(cls, expected):
+    assert signature(cls) == expected
+
+
+def test_the_metric_protocol_signatures_are_keras():
+    assert signature(metrics.Metric.update_state) == "y_true, y_pred, sample_weight=None"
+    assert signature(metrics.Mean.update_state) == "values, sample_weight=None"
+    assert signature(metrics.get) == "identifier, loss=None"

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from signatures import signature
 
 from minitrain import schedules
 from minitrain.optimizers import SGD
@@ -265,3 +266,39 @@ def test_every_schedule_takes_name_none_by_default() -> None:
         cls = getattr(schedules, name)
         if isinstance(cls, type) and issubclass(cls, Schedule) and cls is not Schedule:
             assert inspect.signature(cls).parameters["name"].default is None, name
+
+
+@pytest.mark.parametrize(
+    ("cls", "expected"),
+    [
+        (Constant, "learning_rate, name=None"),
+        (StepDecay, "initial_learning_rate, step_size, gamma=0.1, name=None"),
+        (PiecewiseConstantDecay, "boundaries, values, name=None"),
+        (
+            ExponentialDecay,
+            "initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None",
+        ),
+        (
+            CosineDecay,
+            "initial_learning_rate, decay_steps, alpha=0.0, warmup_target=None, "
+            "warmup_steps=0, name=None",
+        ),
+        (LinearDecay, "initial_learning_rate, decay_steps, end_learning_rate=0.0, name=None"),
+        (InverseSqrtDecay, "initial_learning_rate, warmup_steps, name=None"),
+        (
+            PolynomialDecay,
+            "initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0, "
+            "cycle=False, name=None",
+        ),
+        (
+            InverseTimeDecay,
+            "initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None",
+        ),
+        (
+            CosineDecayRestarts,
+            "initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0, name=None",
+        ),
+    ],
+)
+def test_constructor_arguments_and_defaults_are_the_contract(cls, expected) -> None:
+    assert signature(cls) == expected
