@@ -4,6 +4,7 @@ import copy
 
 import numpy as np
 import pytest
+from signatures import signature
 
 from minitrain.grad_mode import is_grad_enabled, no_grad
 from minitrain.gradcheck import gradcheck
@@ -477,3 +478,7 @@ def test_an_unbuilt_layer_is_refused_and_left_unbuilt():
     with pytest.raises(ValueError, match=r"must be built before gradcheck, but Dense\(4\) is not"):
         gradcheck(layer, away_from_zero((5, 3)))
     assert not layer.built and layer.params == {}
+
+
+def test_arguments_and_defaults_are_the_contract():
+    assert signature(gradcheck) == "model_or_layer, x, *, eps=1e-06"

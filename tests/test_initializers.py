@@ -7,6 +7,7 @@ import math
 import numpy as np
 import oracles
 import pytest
+from signatures import signature
 
 from minitrain import initializers
 from minitrain.layers import Dense
@@ -322,3 +323,16 @@ def test_from_config_refuses_an_unknown_class():
 def test_bad_arguments_are_refused(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+@pytest.mark.parametrize(
+    ("cls", "expected"),
+    [
+        (initializers.Constant, "value=0.0"),
+        (initializers.RandomNormal, "mean=0.0, stddev=0.05"),
+        (initializers.RandomUniform, "minval=-0.05, maxval=0.05"),
+    ],
+)
+def test_constructor_arguments_and_defaults_are_the_contract(cls, expected):
+    assert signature(cls) == expected
+    assert signature(cls.__call__) == "shape, rng=None, dtype=float32"

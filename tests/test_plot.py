@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from signatures import signature
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -442,3 +443,8 @@ def test_activations_of_a_real_mlp_are_the_dense_outputs():
     ax = plot.plot_activations(model, x)
     expected = [z.min(), np.median(z.astype(np.float64)), z.max()]
     np.testing.assert_allclose(violin_summary(ax, 1), expected, rtol=1e-6)
+
+
+def test_history_and_schedule_plots_take_the_documented_arguments():
+    assert signature(plot.plot_history).startswith("history, ax=None")
+    assert signature(plot.plot_schedules) == "schedules, steps, ax=None"

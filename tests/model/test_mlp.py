@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from signatures import signature
 
 import minitrain as mt
 from tests.model.helpers import _assert_same, _layer_types
@@ -164,3 +165,10 @@ def test_gradcheck_of_a_model_catches_a_wrong_backward():
     model = mt.MLP([4, 6, 3], batchnorm=True, seed=0, dtype=np.float64)
     model.layers[1].__class__ = _SlightlyWrongBatchNorm
     assert mt.gradcheck(model, np.random.default_rng(0).standard_normal((5, 4))) > 1e-4
+
+
+def test_mlp_arguments_and_defaults_are_the_contract():
+    assert signature(mt.MLP) == (
+        "sizes, *, activation='relu', batchnorm=False, dropout=0.0, output='logits', "
+        "seed=None, dtype=float32"
+    )

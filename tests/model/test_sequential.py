@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
+from signatures import signature
 
 import minitrain as mt
 from tests.model.helpers import _assert_same, _state
@@ -250,3 +253,37 @@ def test_summary_uses_thousands_separators():
     printed: list[str] = []
     model.summary(print_fn=printed.append)
     assert "Trainable params: 5,560" in printed[0].splitlines()  # 100*50 + 50 + 50*10 + 10
+
+
+@pytest.mark.parametrize(
+    ("method", "expected"),
+    [
+        ("__init__", "layers=None, *, seed=None"),
+        ("compile", "optimizer='rmsprop', loss=None, metrics=None, weighted_metrics=None"),
+        ("forward", "x, training=None"),
+        ("__call__", "x, training=None"),
+        ("backward", "grad"),
+        ("train", "mode=True"),
+        ("eval", ""),
+        ("build", "input_shape"),
+        ("add", "layer"),
+        ("count_params", ""),
+        ("state_dict", ""),
+        ("load_state_dict", "state"),
+        ("get_weights", ""),
+        ("set_weights", "weights"),
+        ("save", "path"),
+        ("save_weights", "path"),
+        ("load_weights", "path"),
+    ],
+)
+def test_sequential_signatures_are_the_contract(method, expected):
+    assert signature(getattr(mt.Sequential, method)) == expected
+
+
+def test_summary_takes_no_required_argument():
+    assert all(
+        p.default is not p.empty
+        for name, p in inspect.signature(mt.Sequential.summary).parameters.items()
+        if name != "self"
+    )

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from signatures import signature
 
 from minitrain import optimizers, schedules
 from minitrain.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
@@ -208,3 +209,33 @@ def test_get_passes_an_optimizer_through_and_refuses_the_rest() -> None:
         optimizers.get("adadelta")
     with pytest.raises(TypeError, match="optimizer"):
         optimizers.get(3)
+
+
+CLIPPING = "*, clipnorm=None, clipvalue=None, global_clipnorm=None"
+
+
+@pytest.mark.parametrize(
+    ("cls", "expected"),
+    [
+        (SGD, "learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=0.0"),
+        (
+            Adam,
+            "learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-08, weight_decay=0.0",
+        ),
+        (
+            AdamW,
+            "learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-08, weight_decay=0.01",
+        ),
+        (
+            RMSprop,
+            "learning_rate=0.01, rho=0.99, momentum=0.0, epsilon=1e-08, centered=False, "
+            "weight_decay=0.0",
+        ),
+        (
+            Adagrad,
+            "learning_rate=0.01, initial_accumulator_value=0.0, epsilon=1e-10, weight_decay=0.0",
+        ),
+    ],
+)
+def test_constructor_arguments_and_defaults_are_the_contract(cls, expected: str) -> None:
+    assert signature(cls) == f"{expected}, {CLIPPING}"
