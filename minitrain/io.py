@@ -20,6 +20,15 @@ from typing import Any
 
 import numpy as np
 
+# Suffixes students bring from Keras and PyTorch, and the format each one names.
+_FOREIGN_FORMATS = {
+    ".keras": "the Keras .keras format",
+    ".h5": "HDF5 (.h5)",
+    ".hdf5": "HDF5 (.hdf5)",
+    ".pt": "PyTorch's pickled .pt files",
+    ".pth": "PyTorch's pickled .pth files",
+}
+
 
 def check_npz_path(name: str, path: str | os.PathLike[str]) -> Path:
     """A destination path must end in ``.npz`` and must not name a folder."""
@@ -27,7 +36,13 @@ def check_npz_path(name: str, path: str | os.PathLike[str]) -> Path:
         raise TypeError(f"{name} must be a path ending in '.npz', got {type(path).__name__}")
     p = Path(path)
     if p.suffix != ".npz":
-        raise ValueError(f"{name} must end in '.npz', got {str(path)!r}")
+        hint = ""
+        if p.suffix in _FOREIGN_FORMATS:
+            hint = (
+                f": minitrain writes its own .npz files, not {_FOREIGN_FORMATS[p.suffix]}; "
+                f"write {str(p.with_suffix('.npz'))!r}"
+            )
+        raise ValueError(f"{name} must end in '.npz', got {str(path)!r}{hint}")
     if p.is_dir():
         raise ValueError(f"{name} must name a file, got the existing folder {str(path)!r}")
     return p

@@ -88,6 +88,17 @@ class Layer:
         """The mode of one call: the flag unless ``training`` overrides it."""
         return self.training if training is None else bool(training)
 
+    def train(self, mode: bool = True) -> Layer:
+        """Set ``training`` to ``mode`` and return the layer, as PyTorch's ``Module.train``."""
+        if not isinstance(mode, bool | np.bool_):
+            raise TypeError(f"mode must be a bool, got {_checks.describe(mode)}")
+        self.training = bool(mode)
+        return self
+
+    def eval(self) -> Layer:
+        """``train(False)``: eval mode for this layer, as PyTorch's ``Module.eval``."""
+        return self.train(False)
+
     # ------------------------------------------------------------- the cache
 
     def save_for_backward(self, *tensors: Any) -> None:

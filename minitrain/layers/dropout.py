@@ -28,7 +28,16 @@ class Dropout(Layer):
     off; ``eval()`` (or ``training=False``) does.
     """
 
-    def __init__(self, rate: float, *, seed: int | None = None) -> None:
+    def __init__(
+        self, rate: float | None = None, *, seed: int | None = None, **kwargs: Any
+    ) -> None:
+        if "p" in kwargs:
+            # nn.Dropout(p=0.2) is the PyTorch spelling of the same drop probability.
+            raise TypeError(
+                f"Dropout() takes Keras's name rate= for PyTorch's p=: write "
+                f"Dropout(rate={kwargs['p']!r}) or Dropout({kwargs['p']!r})"
+            )
+        _checks.no_unknown_keywords("Dropout", kwargs, ["rate", "seed"])
         super().__init__()
         self.rate = _checks.real_in_range("rate", rate, 0.0, 1.0, high_open=True)
         self.seed = seed

@@ -237,6 +237,18 @@ class Loss:
     def _check(
         self, y_true: object, y_pred: object, sample_weight: object
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        if (
+            isinstance(y_pred, np.ndarray)
+            and y_pred.ndim == 1
+            and isinstance(y_true, np.ndarray)
+            and y_true.ndim == 2
+        ):
+            # PyTorch's loss_fn(pred, y) typed here swaps the arguments.
+            raise ValueError(
+                f"y_pred must be 2-D of shape (N, features), got shape {y_pred.shape}; "
+                "losses take (y_true, y_pred) in Keras's order: PyTorch's loss_fn(pred, y) "
+                "is written loss_fn(y, pred) here"
+            )
         p = _checks.array_2d("y_pred", y_pred)
         if p.dtype not in (np.float32, np.float64):
             raise TypeError(f"y_pred must be a float32 or float64 array, got dtype {p.dtype}")

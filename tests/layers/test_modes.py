@@ -156,3 +156,18 @@ def test_threads_calling_eval_forwards_under_no_grad_agree_with_one_thread():
 def test_layers_without_a_mode_accept_and_ignore_it(layer):
     x = data((4, 3))
     np.testing.assert_array_equal(layer(x, training=True), layer(x, training=False), strict=True)
+
+
+def test_train_and_eval_on_one_layer_set_its_flag_and_return_it_as_pytorch():
+    layer = Dropout(0.5, seed=0)
+    assert layer.eval() is layer
+    assert layer.training is False
+    assert layer.train() is layer
+    assert layer.training is True
+    assert layer.train(False) is layer
+    assert layer.training is False
+
+
+def test_train_with_a_mode_that_is_not_a_bool_is_refused():
+    with pytest.raises(TypeError, match="mode must be a bool, got 'eval' \\(str\\)"):
+        BatchNorm(3).train("eval")
