@@ -415,3 +415,45 @@ def test_dropout_layer_from_the_guide_is_identity_in_predict():
     x, _ = digits(4, features=8)
     model = Sequential([Input((8,)), Dense(16, activation="relu"), Dropout(0.5), Dense(2)], seed=0)
     np.testing.assert_array_equal(model.predict(x, verbose=0), model(x, training=False))
+
+
+def test_learning_rate_scheduler_from_the_guide_decays_after_epoch_ten():
+    def scheduler(epoch, lr):
+        if epoch < 10:
+            return lr
+        else:
+            return lr * np.exp(-0.1)
+
+    x, y = digits(32, features=8, classes=3)
+    model = Sequential([Input((8,)), Dense(3)], seed=0)
+    model.compile(mt.optimizers.SGD(learning_rate=0.01), "sparse_categorical_crossentropy")
+    callback = mt.callbacks.LearningRateScheduler(scheduler)
+    history = model.fit(x, y, epochs=12, callbacks=[callback], verbose=0)
+    expected = [0.01] * 10 + [0.01 * np.exp(-0.1), 0.01 * np.exp(-0.2)]
+    np.testing.assert_allclose(history.history["learning_rate"], expected, rtol=1e-12)
+    assert model.optimizer.learning_rate == pytest.approx(0.01 * np.exp(-0.2), rel=1e-12)
+
+
+def test_early_stopping_on_val_loss_without_validation_data_warns_what_to_pass():
+    x, y = digits(32, features=8, classes=3)
+    model = Sequential([Input((8,)), Dense(3)], seed=0)
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    with pytest.warns(UserWarning, match="val_loss.*validation_data.*validation_split"):
+        model.fit(
+            x, y, epochs=2, callbacks=[EarlyStopping(monitor="val_loss", patience=3)], verbose=0
+        )
+
+
+def test_sgd_with_momentum_and_evaluate_with_return_dict():
+    x, y = digits(64, features=8, classes=3)
+    model = Sequential([Input((8,)), Dense(16, activation="relu"), Dense(3)], seed=0)
+    model.compile(
+        optimizer=mt.optimizers.SGD(learning_rate=0.01, momentum=0.9),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    model.fit(x, y, epochs=2, verbose=0)
+    result = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert set(result) == {"loss", "accuracy"}
+    logits = model.predict(x, verbose=0)
+    assert result["accuracy"] == pytest.approx(np.mean(logits.argmax(1) == y), rel=1e-6)

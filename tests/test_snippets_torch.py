@@ -325,3 +325,33 @@ def test_load_state_dict_of_another_model_copies_every_array():
     ):
         assert key == other_key
         np.testing.assert_array_equal(a, b)
+
+
+def test_sgd_with_momentum_follows_pytorch_step_for_step():
+    torch = oracles.torch()
+    model = Sequential([Dense(6, 4, dtype=np.float64), ReLU(), Dense(4, 1, dtype=np.float64)])
+    reference = to_torch_linear_stack(model)
+    loss_fn = MeanSquaredError()  # nn.MSELoss()
+    optimizer = SGD(learning_rate=1e-2, momentum=0.9)
+    torch_optimizer = torch.optim.SGD(reference.parameters(), lr=1e-2, momentum=0.9)
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(10, 6)), rng.normal(size=(10, 1))
+    for _ in range(4):
+        pred = model(X)
+        model.zero_grad()
+        model.backward(loss_fn.gradient(y, pred))
+        optimizer.step(model)
+        torch_optimizer.zero_grad()
+        torch.nn.MSELoss()(reference(torch.from_numpy(X)), torch.from_numpy(y)).backward()
+        torch_optimizer.step()
+    for ours, theirs in zip(model.parameters()[::2], reference[::2], strict=True):
+        np.testing.assert_allclose(ours, theirs.weight.detach().numpy().T, rtol=1e-11, atol=1e-14)
+
+
+def test_bce_with_logits_loss_is_binary_crossentropy_from_logits():
+    torch = oracles.torch()
+    logits = np.array([[-3.0], [0.5], [12.0], [-0.2]])
+    target = np.array([[0.0], [1.0], [1.0], [0.0]])
+    expected = torch.nn.BCEWithLogitsLoss()(torch.from_numpy(logits), torch.from_numpy(target))
+    got = mt.BinaryCrossentropy(from_logits=True)(target, logits)
+    assert got == pytest.approx(expected.item(), rel=1e-13)
