@@ -25,6 +25,7 @@ from . import (
     optimizers,
     plot,
     schedules,
+    utils,
 )
 from .callbacks import (
     BackupAndRestore,
@@ -150,6 +151,7 @@ __all__ = [
     "optimizers",
     "plot",
     "schedules",
+    "utils",
     "BackupAndRestore",
     "Callback",
     "CallbackList",

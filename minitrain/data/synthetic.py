@@ -19,6 +19,7 @@ Nothing here modifies its inputs.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -204,21 +205,28 @@ def to_categorical(y: np.ndarray, num_classes: int | None = None) -> np.ndarray:
         Number of columns; ``None`` means ``max(y) + 1``. Every label must be in
         ``[0, num_classes)``: unlike Keras, a label out of range is a
         ``ValueError``, not an ``IndexError``.
-
     Returns
     -------
     ndarray of shape (N, num_classes), float32
+        (``minitrain.utils.to_categorical``, under Keras's name, gives Keras's float64.)
     """
+    return one_hot(y, num_classes, np.float32, "y")
+
+
+def one_hot(y: Any, num_classes: int | None, dtype: Any, name: str) -> np.ndarray:
+    """``to_categorical`` with the rows' dtype and the argument's name for messages."""
     if isinstance(y, list | tuple):
         y = np.asarray(y)
     if num_classes is not None:
         num_classes = _checks.positive_int("num_classes", num_classes)
-    labels = _checks.class_labels("y", y, num_classes)
+    labels = _checks.class_labels(name, y, num_classes)
     if num_classes is None:
         if labels.size == 0:
-            raise ValueError("y must hold at least one label when num_classes is None, got none")
+            raise ValueError(
+                f"{name} must hold at least one label when num_classes is None, got none"
+            )
         num_classes = int(labels.max()) + 1
-    out = np.zeros((len(labels), num_classes), dtype=np.float32)
+    out = np.zeros((len(labels), num_classes), dtype=dtype)
     out[np.arange(len(labels)), labels] = 1.0
     return out
 
