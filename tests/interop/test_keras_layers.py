@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import oracles
 import pytest
+from signatures import signature
 
 import minitrain as mt
 from minitrain import layers as L
@@ -179,3 +180,7 @@ def test_model_starting_with_activations_exports_unbuilt():
     keras_model = to_keras(model)
     x = batch().astype(np.float32)
     assert_close(run(keras_model, x, False), model(x))
+
+
+def test_bridge_arguments_are_the_contract():
+    assert (signature(to_keras), signature(from_keras)) == ("model", "model")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import oracles
 import pytest
+from signatures import signature
 
 import minitrain as mt
 from minitrain import layers as L
@@ -200,3 +201,16 @@ def test_optimizer_of_a_model_compiled_before_it_was_built_is_carried():
     model.build((None, 2))
     opt = optimizer_to_torch(model, to_torch(model))
     assert type(opt) is torch.optim.Adam and not opt.state  # nothing to carry yet
+
+
+@pytest.mark.parametrize(
+    ("function", "expected"),
+    [
+        (to_torch, "model"),
+        (from_torch, "module"),
+        (optimizer_to_torch, "model, torch_module"),
+        (optimizer_from_torch, "optimizer, model"),
+    ],
+)
+def test_bridge_arguments_are_the_contract(function, expected):
+    assert signature(function) == expected
