@@ -18,9 +18,6 @@ from minitrain.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from minitrain.utils import to_categorical
 from tests import oracles
 
-NEEDS_OPTIMIZERS = "needs in minitrain/optimizers/base.py: "
-NEEDS_DENSE = "needs in minitrain/layers/dense.py: "
-
 
 def digits(n: int = 96, features: int = 784, classes: int = 10, seed: int = 0):
     """MNIST-shaped data: float32 rows in [0, 1] and integer labels, as the guides load."""
@@ -70,11 +67,6 @@ def test_summary_of_a_model_not_built_says_so(capsys):
     assert model.count_params() == 10
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=NEEDS_DENSE + "Dense(**kwargs) turns input_shape=(784,) into a TypeError saying "
-    "'put Input((784,)) first in the Sequential (Keras 3), or write Dense(784, 32)'",
-)
 def test_dense_input_shape_message_names_input_and_the_two_size_form():
     with pytest.raises(TypeError) as info:
         Dense(32, input_shape=(784,))
@@ -82,11 +74,6 @@ def test_dense_input_shape_message_names_input_and_the_two_size_form():
     assert "Dense(784, 32)" in str(info.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=NEEDS_DENSE + "Dense(**kwargs) turns input_dim=784 into a TypeError saying "
-    "'put Input((784,)) first in the Sequential, or write Dense(784, 32)'",
-)
 def test_dense_input_dim_keras_1_message_names_input_and_the_two_size_form():
     with pytest.raises(TypeError) as info:
         Dense(32, input_dim=784)
@@ -168,11 +155,6 @@ def test_keras_optimizers_adam_with_learning_rate_runs_the_same_steps_as_mt_adam
     assert first.optimizer.iterations == 2  # 64 samples in batches of 32
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=NEEDS_OPTIMIZERS + "Optimizer.__init__ accepts lr= as a TypeError saying "
-    '"lr is Keras 2\'s name: write Adam(learning_rate=0.001)" (every optimizer)',
-)
 def test_adam_with_keras_2_lr_says_learning_rate():
     with pytest.raises(TypeError, match=r"learning_rate=0\.001"):
         mt.optimizers.Adam(lr=0.001)

@@ -19,9 +19,6 @@ from minitrain.losses import MeanSquaredError, SparseCategoricalCrossentropy
 from minitrain.optimizers import SGD, Adam
 from tests import oracles
 
-NEEDS_OPTIMIZERS = "needs in minitrain/optimizers/base.py: "
-NEEDS_ACTIVATIONS = "needs in minitrain/layers/activations.py: "
-
 
 def neural_network(dtype=np.float64):
     """The tutorial's NeuralNetwork, its nn.Sequential of Linear and ReLU (after Flatten)."""
@@ -76,11 +73,6 @@ def test_logits_then_softmax_then_argmax_predict_a_class_as_pytorch():
     np.testing.assert_array_equal(y_pred, expected.argmax(1))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=NEEDS_ACTIVATIONS + "Softmax(dim=None) accepts dim=1 or dim=-1 (the last axis of "
-    "(N, C)) and refuses any other dim with a ValueError saying Softmax works along the last axis",
-)
 def test_softmax_with_pytorch_dim_1_runs():
     logits = np.array([[1.0, 2.0, 3.0]])
     np.testing.assert_array_equal(Softmax(dim=1)(logits), Softmax()(logits))
@@ -173,12 +165,6 @@ def test_loss_called_in_pytorch_order_says_keras_order():
         loss_fn(pred, y)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=NEEDS_OPTIMIZERS + "Optimizer.__init__ refuses params (a list of arrays as first "
-    "argument) and lr= with a TypeError: 'minitrain optimizers take no parameters: write "
-    "SGD(learning_rate=0.001); optimizer.step(model) reads them from the model'",
-)
 def test_sgd_with_model_parameters_and_lr_says_learning_rate_and_step_model():
     model = neural_network()
     with pytest.raises(TypeError) as info:
@@ -187,33 +173,17 @@ def test_sgd_with_model_parameters_and_lr_says_learning_rate_and_step_model():
     assert "step(model)" in str(info.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=NEEDS_OPTIMIZERS + "a list of arrays as learning_rate is a TypeError saying "
-    "'minitrain optimizers take no parameters: write Adam(learning_rate=...); "
-    "optimizer.step(model) reads them from the model'",
-)
 def test_adam_with_model_parameters_says_step_model():
     model = neural_network()
     with pytest.raises(TypeError, match=r"take no parameters.*step\(model\)"):
         Adam(model.parameters())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=NEEDS_OPTIMIZERS + "Optimizer.zero_grad(*args, **kwargs) raising TypeError "
-    "'minitrain optimizers hold no gradients: call model.zero_grad()'",
-)
 def test_optimizer_zero_grad_says_model_zero_grad():
     with pytest.raises(TypeError, match=r"model\.zero_grad\(\)"):
         SGD(learning_rate=1e-3).zero_grad()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=NEEDS_OPTIMIZERS + "Optimizer.step(model=None) raising TypeError when model is "
-    "None: 'optimizer.step(model): minitrain optimizers read params and grads from the model'",
-)
 def test_optimizer_step_without_the_model_says_step_model():
     with pytest.raises(TypeError, match=r"optimizer\.step\(model\): .*read"):
         SGD(learning_rate=1e-3).step()

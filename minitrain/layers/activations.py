@@ -95,7 +95,21 @@ class Softmax(Layer):
     Subtracting the row maximum changes nothing mathematically and keeps
     ``exp`` from overflowing. The Jacobian is ``diag(y) - y y^T`` per row, so
     ``dL/dx = y * (g - sum_j g_j y_j)`` without ever forming it.
+
+    Parameters
+    ----------
+    dim : {None, -1, 1}, default None
+        PyTorch's argument, accepted for the axis it names here: the last axis
+        of the ``(N, C)`` inputs (``-1``, or ``1``); any other axis is a ``ValueError``.
     """
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        if dim not in (None, -1, 1) or isinstance(dim, bool):
+            raise ValueError(
+                f"dim must be -1 or 1 (Softmax works along the last axis of (N, C) inputs), "
+                f"got {dim!r}"
+            )
 
     def forward(self, x: np.ndarray, training: bool | None = None) -> np.ndarray:
         y = x - x.max(axis=-1, keepdims=True)

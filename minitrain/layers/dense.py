@@ -55,6 +55,20 @@ def _sizes(
     return (None if in_features is None else _checks.positive_int("in_features", in_features)), out
 
 
+def _refuse_input_shape(kwargs: dict[str, Any], sizes: tuple[int, ...], units: object) -> None:
+    """Keras 2's ``input_shape=(784,)`` / ``input_dim=784``: say what Keras 3 and minitrain take."""
+    key = next((k for k in ("input_shape", "input_dim") if k in kwargs), None)
+    if key is None:
+        return
+    given = kwargs[key]
+    width = given[0] if isinstance(given, tuple | list) and len(given) == 1 else given
+    out = units if units is not None else (sizes[0] if len(sizes) == 1 else "units")
+    raise TypeError(
+        f"Dense() got {key}={given!r}, which Keras 3 deprecates and minitrain does not take: put Input(({width},)) first in "
+        f"the Sequential, or give both sizes, Dense({width}, {out})"
+    )
+
+
 class Dense(Layer):
     """Fully connected layer: ``z = x @ W + b``, then ``y = activation(z)``.
 
@@ -109,6 +123,7 @@ class Dense(Layer):
                 f"Dense() got init={kwargs['init']!r}: init= is gone, use "
                 f"kernel_initializer={kwargs['init']!r} (see minitrain.initializers)"
             )
+        _refuse_input_shape(kwargs, sizes, units)
         _checks.no_unknown_keywords("Dense", kwargs, _KEYWORDS)
         n_in, self.out_features = _sizes(sizes, units, in_features, out_features)
         self.in_features: int | None = None

@@ -25,6 +25,7 @@ a parameter.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -86,6 +87,22 @@ def _signature_of(params: Slots) -> tuple:
     return tuple((key, p.shape, p.dtype) for key, p, _ in params)
 
 
+def _looks_like_parameters(value: object) -> bool:
+    """PyTorch's ``model.parameters()``: a generator, or a list of arrays."""
+    if inspect.isgenerator(value):
+        return True
+    return (
+        isinstance(value, list | tuple)
+        and len(value) > 0
+        and all(isinstance(v, np.ndarray) for v in value)
+    )
+
+
+def _default_rate(cls: type) -> object:
+    default = inspect.signature(cls.__init__).parameters.get("learning_rate")
+    return None if default is None else default.default
+
+
 class Optimizer:
     """Base class: learning rate, counter, state slots, clipping and their (de)serialisation.
 
@@ -109,6 +126,23 @@ class Optimizer:
     """
 
     _arguments: tuple[str, ...] = ("learning_rate",)
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Optimizer:
+        # Before any subclass's __init__ sees them: the habits students bring from
+        # PyTorch (the parameters as first argument) and Keras 2 (lr=) get a sentence
+        # that says what to write, not Python's "unexpected keyword argument".
+        if args and _looks_like_parameters(args[0]):
+            rate = kwargs.get("lr", kwargs.get("learning_rate", _default_rate(cls)))
+            raise TypeError(
+                f"minitrain optimizers take no parameters: write {cls.__name__}"
+                f"(learning_rate={rate!r}); optimizer.step(model) reads them from the model"
+            )
+        if "lr" in kwargs:
+            raise TypeError(
+                f"lr is Keras 2's name for the learning rate: write "
+                f"{cls.__name__}(learning_rate={kwargs['lr']!r})"
+            )
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -213,8 +247,20 @@ class Optimizer:
 
     # -- the update ------------------------------------------------------------------
 
-    def step(self, model: HasParamSlots) -> None:
+    def zero_grad(self, *args: Any, **kwargs: Any) -> None:
+        """Not here: the gradients live in the layers (``model.zero_grad()``)."""
+        raise TypeError(
+            "minitrain optimizers hold no gradients: call model.zero_grad() (each layer's "
+            "backward overwrites its grads anyway, so a training loop needs neither)"
+        )
+
+    def step(self, model: HasParamSlots | None = None) -> None:
         """Apply one update to every parameter from its gradient, then count it."""
+        if model is None:
+            raise TypeError(
+                "optimizer.step(model): minitrain optimizers read params and grads from the "
+                "model at every step, so pass it (PyTorch's optimizer.step() holds them instead)"
+            )
         params = model._param_slots()
         if self._signature is None:
             self.build(model)

@@ -69,3 +69,15 @@ def test_activations_ignore_the_mode(cls):
     layer = cls()
     np.testing.assert_array_equal(layer(x, training=True), layer(x, training=False), strict=True)
     assert layer.built and layer.input_width is None and layer.get_weights() == []
+
+
+@pytest.mark.parametrize("dim", [None, -1, 1])
+def test_softmax_takes_pytorchs_dim_for_the_last_axis(dim):
+    x = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 5.0]])
+    np.testing.assert_array_equal(Softmax(dim)(x), Softmax()(x))
+
+
+@pytest.mark.parametrize("dim", [0, 2, True, "1"])
+def test_softmax_refuses_any_other_dim(dim):
+    with pytest.raises(ValueError, match="Softmax works along the last axis"):
+        Softmax(dim=dim)

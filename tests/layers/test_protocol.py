@@ -402,7 +402,7 @@ def test_from_config_refuses_an_unknown_class():
         (LeakyReLU, "negative_slope=0.01"),
         (Sigmoid, ""),
         (Tanh, ""),
-        (Softmax, ""),
+        (Softmax, "dim=None"),  # PyTorch's dim, accepted for the last axis only
         (BatchNorm, "num_features, *, momentum=0.1, eps=1e-05, dtype=float32"),
         (BatchNormalization, "num_features=None, *, momentum=0.99, epsilon=0.001, dtype=float32"),
         (Input, "shape"),
