@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from .. import _checks
+from ..grad_mode import is_grad_enabled
 from .base import Layer
 
 __all__ = ["BatchNorm", "BatchNormalization"]
@@ -80,7 +81,10 @@ class _Normalization(Layer):
         # x - x[0] = 0 exactly, so x_hat = 0 and y = beta, whereas mean(x) may be
         # an ulp off, which 1 / sqrt(eps) would blow up (to 0.68 for 9930.077 in float32).
         x_hat = x - x[0]
-        shift = x_hat.mean(axis=0)
+        # Column sums as a matrix-vector product (ones @ x): BLAS's gemv is about twice
+        # as fast as NumPy's reduction over axis 0.
+        shift = np.ones(n, dtype=x.dtype) @ x_hat
+        shift /= n
         x_hat -= shift
         mu = x[0] + shift
         var = np.einsum("nf,nf->f", x_hat, x_hat) / n  # biased, without a squared temporary
@@ -88,13 +92,20 @@ class _Normalization(Layer):
         x_hat *= inv_std
         return x_hat, mu, var, inv_std
 
-    @staticmethod
-    def _running_statistics(
-        x: np.ndarray, mean: np.ndarray, var: np.ndarray, eps: float
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """``(x_hat, inv_std)`` with the running statistics (eval mode)."""
+    def _eval_forward(
+        self, x: np.ndarray, mean: np.ndarray, var: np.ndarray, eps: float
+    ) -> np.ndarray:
+        """Eval mode with the statistics folded into one scale and one shift, as PyTorch's
+        inference kernel: ``y = x * a + (beta - mean * a)`` with ``a = gamma * inv_std``,
+        two passes over ``x`` instead of four. ``x_hat``, which only ``dL/dgamma`` needs,
+        is computed only when the cache is kept (not under ``no_grad``)."""
         inv_std = 1 / np.sqrt(var + eps)
-        return (x - mean) * inv_std, inv_std
+        a = self.params["gamma"] * inv_std
+        y = x * a
+        y += self.params["beta"] - mean * a
+        x_hat = (x - mean) * inv_std if is_grad_enabled() else None
+        self.save_for_backward(x_hat, inv_std, False)
+        return y
 
     def _scale_and_shift(self, x_hat: np.ndarray) -> np.ndarray:
         y = x_hat * self.params["gamma"]
@@ -104,17 +115,18 @@ class _Normalization(Layer):
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
         x_hat, inv_std, batch_stats = self.saved_tensors()
         dbeta, dgamma = self.grads["beta"], self.grads["gamma"]
-        np.sum(grad_y, axis=0, out=dbeta)  # dL/dbeta = sum_n g
+        np.matmul(np.ones(len(grad_y), grad_y.dtype), grad_y, out=dbeta)  # dL/dbeta = sum_n g
         np.einsum("nf,nf->f", grad_y, x_hat, out=dgamma)  # dL/dgamma = sum_n g * x_hat
         scale = self.params["gamma"] * inv_std  # dy/dx_hat * dx_hat/dx, statistics fixed
         if not batch_stats:
             return grad_y * scale
         n = grad_y.shape[0]
-        # The mean and variance move with x: subtract their share of the gradient.
-        grad_x = x_hat * dgamma
-        np.subtract(grad_y * n, grad_x, out=grad_x)
-        grad_x -= dbeta
-        grad_x *= scale / n
+        # The mean and variance move with x: subtract their share of the gradient,
+        # written scale * (g - dL/dbeta / N - x_hat * dL/dgamma / N) to need one temporary.
+        grad_x = x_hat * (dgamma / n)
+        np.subtract(grad_y, grad_x, out=grad_x)
+        grad_x -= dbeta / n
+        grad_x *= scale
         return grad_x
 
     @property
@@ -192,12 +204,11 @@ class BatchNorm(_Normalization):
             rv *= 1 - m
             rv += (m * n / (n - 1)) * var
             self.num_batches_tracked += 1
-        else:
-            x_hat, inv_std = self._running_statistics(
-                x, self.buffers["running_mean"], self.buffers["running_var"], self.eps
-            )
-        self.save_for_backward(x_hat, inv_std, batch_stats)
-        return self._scale_and_shift(x_hat)
+            self.save_for_backward(x_hat, inv_std, True)
+            return self._scale_and_shift(x_hat)
+        return self._eval_forward(
+            x, self.buffers["running_mean"], self.buffers["running_var"], self.eps
+        )
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -269,12 +280,11 @@ class BatchNormalization(_Normalization):
             mm += (1.0 - m) * mu
             mv *= m
             mv += (1.0 - m) * var
-        else:
-            x_hat, inv_std = self._running_statistics(
-                x, self.buffers["moving_mean"], self.buffers["moving_variance"], self.epsilon
-            )
-        self.save_for_backward(x_hat, inv_std, batch_stats)
-        return self._scale_and_shift(x_hat)
+            self.save_for_backward(x_hat, inv_std, True)
+            return self._scale_and_shift(x_hat)
+        return self._eval_forward(
+            x, self.buffers["moving_mean"], self.buffers["moving_variance"], self.epsilon
+        )
 
     def get_config(self) -> dict[str, Any]:
         return {
