@@ -103,7 +103,10 @@ class _Normalization(Layer):
         a = self.params["gamma"] * inv_std
         y = x * a
         y += self.params["beta"] - mean * a
-        x_hat = (x - mean) * inv_std if is_grad_enabled() else None
+        x_hat = None
+        if is_grad_enabled():
+            x_hat = x - mean
+            x_hat *= inv_std  # in place: one batch-sized array besides y
         self.save_for_backward(x_hat, inv_std, False)
         return y
 
