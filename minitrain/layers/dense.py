@@ -64,8 +64,9 @@ def _refuse_input_shape(kwargs: dict[str, Any], sizes: tuple[int, ...], units: o
     width = given[0] if isinstance(given, tuple | list) and len(given) == 1 else given
     out = units if units is not None else (sizes[0] if len(sizes) == 1 else "units")
     raise TypeError(
-        f"Dense() got {key}={given!r}, which Keras 3 deprecates and minitrain does not take: put Input(({width},)) first in "
-        f"the Sequential, or give both sizes, Dense({width}, {out})"
+        f"Dense() got {key}={given!r}, which Keras 3 deprecates and minitrain does not take: "
+        f"put Input(({width},)) first in the Sequential, or give both sizes, "
+        f"Dense({width}, {out})"
     )
 
 
