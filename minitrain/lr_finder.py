@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import _checks
+from .saving import model_generators
 
 __all__ = ["LRFinderResult", "lr_find", "suggest_rate", "smooth"]
 
@@ -202,11 +203,7 @@ class _Snapshot:
         self.learning_rate = opt._learning_rate
         self.last_lr = opt._last_lr
         self.modes = [layer.training for layer in model.layers]
-        self.generators = [model.rng] + [
-            rng
-            for layer in model.layers
-            if (rng := getattr(layer, "rng", None)) is not None and rng is not model.rng
-        ]
+        self.generators = list(model_generators(model).values())  # what a backup saves
         self.rng_states = [g.bit_generator.state for g in self.generators]
 
     def restore(self) -> None:

@@ -238,7 +238,7 @@ def load_model(path: str | os.PathLike[str]) -> Sequential:
 # -------------------------------------------------------------- training state
 
 
-def _generators(model: Sequential) -> dict[str, np.random.Generator]:
+def model_generators(model: Sequential) -> dict[str, np.random.Generator]:
     """The model's generator (``"model"``) and every Dropout generator of its own
     (keyed by the layer's index)."""
     generators = {"model": model.rng}
@@ -254,7 +254,7 @@ def save_training_state(model: Sequential, path: str | os.PathLike[str], meta: d
     buffers, optimizer state, generator states, learning rates, ``meta``, and the
     arrays of the epoch in progress (``model._fit_progress["arrays"]``) as ``fit/...``."""
     arrays = {**model._state_arrays(), **_optimizer_arrays(model)}
-    rngs = {key: rng.bit_generator.state for key, rng in _generators(model).items()}
+    rngs = {key: rng.bit_generator.state for key, rng in model_generators(model).items()}
     training: dict[str, Any] = {"meta": meta, "rng": rngs}
     opt = model.optimizer
     if opt is not None:
@@ -282,7 +282,7 @@ def _check_training(where: str, state: Any, model: Sequential) -> None:
             f"{where} has a broken '__training__': expected an object holding "
             "'meta' and 'rng' objects"
         )
-    generators = _generators(model)
+    generators = model_generators(model)
     rngs = state["rng"]
     if set(rngs) != set(generators):
         raise ValueError(
@@ -348,7 +348,7 @@ def load_training_state(
         if "learning_rate" in state:
             model.optimizer.learning_rate = state["learning_rate"]
         model.optimizer._last_lr = state.get("last_lr")
-    for key, rng in _generators(model).items():
+    for key, rng in model_generators(model).items():
         rng.bit_generator.state = state["rng"][key]
     model._fit_progress = {"arrays": progress}
     return state["meta"]
