@@ -273,6 +273,13 @@ class Mean(Metric):
         self.total += weighted_sum(v, w)
         self.count += len(v) if w is None else float(np.sum(w, dtype=np.float64))
 
+    def add_batch_mean(self, value: float, n: int) -> None:
+        """``update_state(value, sample_weight=n)`` for a float and a positive count,
+        unchecked: the fit loop's door for a batch's mean loss, bit for bit the same
+        sums at a tenth of the cost of the checked call."""
+        self.total += value * n
+        self.count += float(n)
+
     def result(self) -> float:
         return self.total / self.count if self.count != 0 else 0.0
 

@@ -48,7 +48,7 @@ class EpochMetrics:
         self.seen = 0
 
     def update(self, loss: float, y: Any, y_pred: np.ndarray, w: np.ndarray | None) -> None:
-        self.tracker.update_state(loss, sample_weight=len(y_pred))
+        self.tracker.add_batch_mean(loss, len(y_pred))
         for m in self.metrics:
             m.update_state(y, y_pred)
         for m in self.weighted:

@@ -229,3 +229,15 @@ def test_mean_of_nothing_is_0():
 def test_mean_refuses_weights_of_another_length():
     with pytest.raises(ValueError, match=r"sample_weight must hold one weight per sample \(3\)"):
         Mean().update_state(np.ones(3), sample_weight=np.ones(2))
+
+
+@pytest.mark.parametrize("n", [1, 7, 128, 60_000])
+def test_add_batch_mean_gives_the_sums_of_the_checked_update(n):
+    rng = np.random.default_rng(n)
+    fast, checked = metrics.Mean(name="loss"), metrics.Mean(name="loss")
+    for loss in rng.standard_normal(9) * 10.0 ** rng.integers(-8, 8, 9):
+        fast.add_batch_mean(float(loss), n)
+        checked.update_state(float(loss), sample_weight=n)
+        assert (fast.total, fast.count) == (checked.total, checked.count)
+        assert type(fast.count) is type(checked.count) is float
+    assert fast.result() == checked.result()
