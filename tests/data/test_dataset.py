@@ -85,3 +85,46 @@ def test_a_dataset_takes_keras_pydataset_arguments():
     ds = Two()
     assert (ds.workers, ds.use_multiprocessing, ds.max_queue_size) == (2, False, 4)
     assert ds.num_batches == 2
+
+
+def _adapter(n: int, batch_size: int, *, shuffle: bool) -> dataset.ArrayAdapter:
+    import minitrain as mt
+
+    model = mt.MLP([5, 3], seed=0)
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((n, 5)).astype(np.float32)
+    y = rng.integers(0, 3, n)
+    return dataset.ArrayAdapter(
+        model,
+        x,
+        y,
+        rng.random(n),
+        batch_size=batch_size,
+        shuffle=shuffle,
+        class_weight=None,
+        targets=True,
+    )
+
+
+def test_shuffled_batches_are_their_rows_gathered_into_one_reused_array():
+    adapter = _adapter(23, 4, shuffle=True)
+    adapter.start_pass()
+    order, first, taken = adapter.order.copy(), None, []
+    while (batch := adapter.next_batch()) is not None:
+        x, y, w = batch
+        rows = np.sort(order[len(taken) * 4 : (len(taken) + 1) * 4])
+        assert np.array_equal(x, adapter.x[rows])  # the rows, before the next batch
+        assert np.array_equal(y, adapter.y[rows]) and np.array_equal(w, adapter.w[rows])
+        assert x.dtype == np.float32 and x.flags.c_contiguous
+        first = x if first is None else first
+        assert np.shares_memory(x, first)  # no new batch-sized array per step
+        taken.append(len(x))
+    assert taken == [4, 4, 4, 4, 4, 3]
+
+
+def test_batches_in_order_are_views_of_the_data():
+    adapter = _adapter(10, 4, shuffle=False)
+    adapter.start_pass()
+    x, _, _ = adapter.next_batch()
+    assert np.shares_memory(x, adapter.x) and np.array_equal(x, adapter.x[:4])
