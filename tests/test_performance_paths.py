@@ -299,3 +299,29 @@ def test_fit_leaves_no_thread_running(batchnorm):
     before = set(threading.enumerate())
     train(batchnorm, np.float32)
     assert set(threading.enumerate()) == before
+
+
+def test_a_shuffled_epoch_gathers_every_batch_into_one_array():
+    from minitrain.data import dataset
+
+    model = mt.MLP([64, 3], seed=0)
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4096, 64)).astype(np.float32)
+    adapter = dataset.ArrayAdapter(
+        model,
+        x,
+        rng.integers(0, 3, 4096),
+        None,
+        batch_size=256,
+        shuffle=True,
+        class_weight=None,
+        targets=True,
+    )
+    adapter.start_pass()
+    adapter.next_batch()  # the reused array is allocated here, once
+    batch_bytes = 256 * 64 * 4
+    with traced() as usage:
+        while adapter.next_batch() is not None:
+            pass
+    assert usage["peak"] < batch_bytes // 4  # the sorted rows and labels, no batch of x
