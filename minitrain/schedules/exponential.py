@@ -15,7 +15,39 @@ from minitrain._checks import positive_int, real_in_range
 from minitrain.schedules.base import Schedule, flag, rate
 
 
-class ExponentialDecay(Schedule):
+class _PerDecaySteps(Schedule):
+    """The arguments and the progress ``p = t / D`` (``⌊t / D⌋`` with ``staircase``)
+    that both decays share; ``decay_rate`` may be 0 unless ``_decay_rate_low_open``."""
+
+    _arguments = ("initial_learning_rate", "decay_steps", "decay_rate", "staircase")
+    _decay_rate_low_open = False
+
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        decay_rate: float,
+        staircase: bool = False,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name)
+        self.initial_learning_rate = rate("initial_learning_rate", initial_learning_rate)
+        self.decay_steps = positive_int("decay_steps", decay_steps)
+        self.decay_rate = real_in_range(
+            "decay_rate",
+            decay_rate,
+            0.0,
+            math.inf,
+            low_open=self._decay_rate_low_open,
+            high_open=True,
+        )
+        self.staircase = flag("staircase", staircase)
+
+    def _progress(self, t: int) -> float:
+        return t // self.decay_steps if self.staircase else t / self.decay_steps
+
+
+class ExponentialDecay(_PerDecaySteps):
     """η(t) = η₀ · rate^(t / decay_steps), or rate^⌊t / decay_steps⌋ with ``staircase`` (Keras).
 
     Parameters
@@ -32,30 +64,13 @@ class ExponentialDecay(Schedule):
         A label kept in the config and repr when set.
     """
 
-    _arguments = ("initial_learning_rate", "decay_steps", "decay_rate", "staircase")
-
-    def __init__(
-        self,
-        initial_learning_rate: float,
-        decay_steps: int,
-        decay_rate: float,
-        staircase: bool = False,
-        name: str | None = None,
-    ) -> None:
-        super().__init__(name)
-        self.initial_learning_rate = rate("initial_learning_rate", initial_learning_rate)
-        self.decay_steps = positive_int("decay_steps", decay_steps)
-        self.decay_rate = real_in_range(
-            "decay_rate", decay_rate, 0.0, math.inf, low_open=True, high_open=True
-        )
-        self.staircase = flag("staircase", staircase)
+    _decay_rate_low_open = True
 
     def _at(self, t: int) -> float:
-        exponent = t // self.decay_steps if self.staircase else t / self.decay_steps
-        return self.initial_learning_rate * self.decay_rate**exponent
+        return self.initial_learning_rate * self.decay_rate ** self._progress(t)
 
 
-class InverseTimeDecay(Schedule):
+class InverseTimeDecay(_PerDecaySteps):
     """η(t) = η₀ / (1 + rate · t / decay_steps), exponent floored with ``staircase``; Keras 3.
 
     ::
@@ -80,22 +95,5 @@ class InverseTimeDecay(Schedule):
         A label kept in the config and repr when set.
     """
 
-    _arguments = ("initial_learning_rate", "decay_steps", "decay_rate", "staircase")
-
-    def __init__(
-        self,
-        initial_learning_rate: float,
-        decay_steps: int,
-        decay_rate: float,
-        staircase: bool = False,
-        name: str | None = None,
-    ) -> None:
-        super().__init__(name)
-        self.initial_learning_rate = rate("initial_learning_rate", initial_learning_rate)
-        self.decay_steps = positive_int("decay_steps", decay_steps)
-        self.decay_rate = real_in_range("decay_rate", decay_rate, 0.0, math.inf, high_open=True)
-        self.staircase = flag("staircase", staircase)
-
     def _at(self, t: int) -> float:
-        p = t // self.decay_steps if self.staircase else t / self.decay_steps
-        return self.initial_learning_rate / (1.0 + self.decay_rate * p)
+        return self.initial_learning_rate / (1.0 + self.decay_rate * self._progress(t))
