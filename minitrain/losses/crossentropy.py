@@ -74,7 +74,18 @@ class _Crossentropy(Loss):
             _check_probabilities("y_pred", p)
 
 
-class CategoricalCrossentropy(_Crossentropy):
+class _SmoothedCrossentropy(_Crossentropy):
+    """A crossentropy whose targets may be smoothed: ``label_smoothing`` in [0, 1]."""
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0) -> None:
+        super().__init__(from_logits)
+        self.label_smoothing = _checks.real_in_range("label_smoothing", label_smoothing, 0.0, 1.0)
+
+    def _config(self) -> dict[str, Any]:
+        return {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing}
+
+
+class CategoricalCrossentropy(_SmoothedCrossentropy):
     r"""Crossentropy against one-hot or probability targets (Keras's; PyTorch's with probabilities).
 
     With targets ``t`` of shape (N, C), smoothed first when ``label_smoothing``
@@ -110,13 +121,6 @@ class CategoricalCrossentropy(_Crossentropy):
     """
 
     name = "categorical_crossentropy"
-
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0) -> None:
-        super().__init__(from_logits)
-        self.label_smoothing = _checks.real_in_range("label_smoothing", label_smoothing, 0.0, 1.0)
-
-    def _config(self) -> dict[str, Any]:
-        return {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing}
 
     def _targets(self, name: str, y: object, num_outputs: int, dtype: np.dtype) -> np.ndarray:
         return _float_targets(name, y, num_outputs, dtype, "one-hot or probability targets")
@@ -278,7 +282,7 @@ class SparseCategoricalCrossentropy(_Crossentropy):
         return value, grad
 
 
-class BinaryCrossentropy(_Crossentropy):
+class BinaryCrossentropy(_SmoothedCrossentropy):
     r"""Crossentropy of independent yes/no labels (Keras's; PyTorch's ``BCE[WithLogits]Loss``).
 
     Targets ``t`` are 0/1 labels or probabilities in ``[0, 1]``, of shape (N, K):
@@ -318,13 +322,6 @@ class BinaryCrossentropy(_Crossentropy):
     """
 
     name = "binary_crossentropy"
-
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0) -> None:
-        super().__init__(from_logits)
-        self.label_smoothing = _checks.real_in_range("label_smoothing", label_smoothing, 0.0, 1.0)
-
-    def _config(self) -> dict[str, Any]:
-        return {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing}
 
     def _targets(self, name: str, y: object, num_outputs: int, dtype: np.dtype) -> np.ndarray:
         if num_outputs == 1 and isinstance(y, np.ndarray) and y.ndim == 1:
