@@ -123,14 +123,6 @@ def check_finite(name: str, x: np.ndarray) -> None:
             raise ValueError(f"{name} must be finite, got NaN or inf in row {row}: {x[row]!r}")
 
 
-def _rows(a: np.ndarray | None, rows: slice) -> np.ndarray | None:
-    return None if a is None else a[rows]
-
-
-def _take(a: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
-    return None if a is None else a.take(rows, axis=0)
-
-
 def is_streamed(x: np.ndarray) -> bool:
     """True for an array read from a file (``np.memmap``, ``np.load(mmap_mode=...)``):
     such an array is read batch by batch, never copied or cast whole."""
@@ -344,20 +336,21 @@ class ArrayAdapter:
         self.position += 1
         rows: Any = slice(lo, lo + self.batch_size)
         if self.order is None:
-            x, y, w = self.x[rows], _rows(self.y, rows), _rows(self.w, rows)  # views
+            x = self.x[rows]  # a view
         else:
             rows = np.sort(self.order[rows])  # a gather in increasing index order
             x = self.x[rows] if self.streamed else self._gather(rows)
-            y, w = _take(self.y, rows), _take(self.w, rows)
         if self.streamed or x.dtype != self.dtype:
             x = np.asarray(x, dtype=self.dtype)  # one batch read (and cast) from the file
+        y = None if self.y is None else self.y[rows]
+        w = None if self.w is None else self.w[rows]
         return x, y, w
 
     def _gather(self, rows: np.ndarray) -> np.ndarray:
         """``x[rows]`` written into the reused array (take, not ``x[rows]``: ~15 % faster
         on a large array; ``mode="clip"`` lets it write in place, and the rows of a
         permutation are all valid)."""
-        if self._gathered is None or self._gathered.shape[0] < len(rows):
+        if self._gathered is None:  # no batch is longer than batch_size
             self._gathered = np.empty((self.batch_size, *self.x.shape[1:]), self.x.dtype)
         return np.take(self.x, rows, axis=0, out=self._gathered[: len(rows)], mode="clip")
 
@@ -385,7 +378,6 @@ class DatasetAdapter:
         self.convert = _Converter(model, targets, class_weight, name)
         self.order: np.ndarray | None = None
         self.position = 0
-        self._gathered: np.ndarray | None = None  # the shuffled batches' rows, reused
 
     def start_pass(self, order: np.ndarray | None = None, position: int = 0) -> None:
         if order is None and self.shuffle:
