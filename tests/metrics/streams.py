@@ -28,6 +28,17 @@ SIZES = (7, 16, 1, 9, 12)
 
 Batch = tuple[Any, Any, Any]
 
+# Four samples, three classes. Row argmaxes of PRED: 2, 0, 1, 0 (row 3 ties at
+# 0.4 between classes 0 and 1: np.argmax, like Keras's, takes the first).
+PRED = np.array(
+    [
+        [0.1, 0.2, 0.7],
+        [0.5, 0.3, 0.2],
+        [0.2, 0.6, 0.2],
+        [0.4, 0.4, 0.2],
+    ]
+)
+
 
 def stream(
     make: Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray]],

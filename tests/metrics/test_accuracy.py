@@ -20,18 +20,8 @@ from minitrain.metrics import (
     TopKCategoricalAccuracy,
 )
 from tests.metrics import streams
+from tests.metrics.streams import PRED
 from tests.oracles import keras
-
-# Four samples, three classes. Row argmaxes of PRED: 2, 0, 1, 0 (row 3 ties at
-# 0.4 between classes 0 and 1: np.argmax, like Keras's, takes the first).
-PRED = np.array(
-    [
-        [0.1, 0.2, 0.7],
-        [0.5, 0.3, 0.2],
-        [0.2, 0.6, 0.2],
-        [0.4, 0.4, 0.2],
-    ]
-)
 
 
 @pytest.mark.parametrize(
