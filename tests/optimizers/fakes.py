@@ -88,3 +88,22 @@ def assert_matches_torch(model: TinyModel, theirs: list, moved: float = 1e-2) ->
         np.testing.assert_allclose(model.params[key], expected, rtol=1e-12, atol=1e-14)
         # Moved well away from the start, so the match is not that of two unmoved arrays.
         assert np.abs(model.params[key] - make_arrays()[key]).max() > moved
+
+
+def assert_ten_steps_match_torch_with_a_rate_change(ours: Optimizer, make_theirs: Callable) -> None:
+    """Ten steps of both, the rate cut to a third at step 5: the same params as PyTorch's
+    (``assert_matches_torch``), ten iterations counted and the last rate the new one."""
+    base = ours.learning_rate
+    model, theirs = run_against_torch(ours, make_theirs, lambda k: base / 3 if k == 5 else None)
+    assert ours.iterations == 10
+    assert ours._last_lr == base / 3
+    assert_matches_torch(model, theirs)
+
+
+def assert_hand_worked_steps(opt: Optimizer, grads: list[float], expected: list[float]) -> None:
+    """A scalar parameter p0 = 1, stepped with ``grads``: p equals ``expected`` after each."""
+    model = TinyModel({"0.w": np.array([1.0])})
+    for g, p_expected in zip(grads, expected, strict=True):
+        model.set_grads({"0.w": np.array([g])})
+        opt.step(model)
+        np.testing.assert_allclose(model.params["0.w"], [p_expected], rtol=1e-13, atol=0)

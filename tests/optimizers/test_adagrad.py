@@ -10,7 +10,14 @@ import pytest
 
 from minitrain.optimizers import Adagrad
 
-from .fakes import TinyModel, assert_matches_torch, make_arrays, run_against_torch
+from .fakes import (
+    TinyModel,
+    assert_hand_worked_steps,
+    assert_matches_torch,
+    assert_ten_steps_match_torch_with_a_rate_change,
+    make_arrays,
+    run_against_torch,
+)
 
 torch = oracles.torch()
 
@@ -28,10 +35,7 @@ def test_ten_steps_match_torch_float64_with_a_rate_change_at_step_5(
             params, lr=0.1, initial_accumulator_value=initial, weight_decay=weight_decay
         )
 
-    # Steps 0-4 at 0.1, steps 5-9 at a third of it.
-    model, theirs = run_against_torch(ours, make_theirs, lambda k: 0.1 / 3 if k == 5 else None)
-    assert ours.iterations == 10 and ours._last_lr == 0.1 / 3
-    assert_matches_torch(model, theirs)
+    assert_ten_steps_match_torch_with_a_rate_change(ours, make_theirs)
 
 
 def test_defaults_match_torch_defaults() -> None:
@@ -80,9 +84,4 @@ HAND_CASES = {
 @pytest.mark.parametrize("case", sorted(HAND_CASES))
 def test_scalar_steps_match_the_hand_worked_table(case: str) -> None:
     make, grads, expected = HAND_CASES[case]
-    opt = make()
-    model = TinyModel({"0.w": np.array([1.0])})
-    for g, p_expected in zip(grads, expected, strict=True):
-        model.set_grads({"0.w": np.array([g])})
-        opt.step(model)
-        np.testing.assert_allclose(model.params["0.w"], [p_expected], rtol=1e-13, atol=0)
+    assert_hand_worked_steps(make(), grads, expected)

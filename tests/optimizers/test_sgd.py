@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np
 import oracles
 import pytest
 
 from minitrain.optimizers import SGD
 
-from .fakes import TinyModel, assert_matches_torch, run_against_torch
+from .fakes import (
+    assert_hand_worked_steps,
+    assert_ten_steps_match_torch_with_a_rate_change,
+)
 
 torch = oracles.torch()
 
@@ -37,13 +39,7 @@ TORCH_CASES = {
 @pytest.mark.parametrize("case", sorted(TORCH_CASES))
 def test_ten_steps_match_torch_float64_with_a_rate_change_at_step_5(case: str) -> None:
     make_ours, make_theirs = TORCH_CASES[case]
-    ours = make_ours()
-    base = ours.learning_rate
-    # Steps 0-4 at the initial rate, steps 5-9 at a third of it.
-    model, theirs = run_against_torch(ours, make_theirs, lambda k: base / 3 if k == 5 else None)
-    assert ours.iterations == 10
-    assert ours._last_lr == base / 3
-    assert_matches_torch(model, theirs)
+    assert_ten_steps_match_torch_with_a_rate_change(make_ours(), make_theirs)
 
 
 # A scalar parameter p0 = 1 worked by hand: (optimizer, gradients, p after each step).
@@ -68,9 +64,4 @@ HAND_CASES = {
 @pytest.mark.parametrize("case", sorted(HAND_CASES))
 def test_scalar_steps_match_the_hand_worked_table(case: str) -> None:
     make, grads, expected = HAND_CASES[case]
-    opt = make()
-    model = TinyModel({"0.w": np.array([1.0])})
-    for g, p_expected in zip(grads, expected, strict=True):
-        model.set_grads({"0.w": np.array([g])})
-        opt.step(model)
-        np.testing.assert_allclose(model.params["0.w"], [p_expected], rtol=1e-13, atol=0)
+    assert_hand_worked_steps(make(), grads, expected)
