@@ -356,15 +356,7 @@ class Trainer:
         steps = _optional_positive_int("steps", steps)
         adapter = adapt(self, x, y, sample_weight, batch_size=batch_size, steps=steps)
         batches = EpochIterator(adapter, steps)
-        cbs = CallbackList(
-            callbacks,
-            model=self,
-            add_history=False,
-            add_progbar=verbose != 0,
-            verbose=verbose,
-            epochs=1,
-            steps=batches.num_batches,
-        )
+        cbs = _one_pass_callbacks(self, callbacks, verbose, batches)
         logs = _test_loop(self, batches, EpochMetrics(self, copies=True), cbs)
         if return_dict:
             return logs
@@ -401,15 +393,7 @@ class Trainer:
         steps = _optional_positive_int("steps", steps)
         adapter = adapt(self, x, batch_size=batch_size, targets=False, steps=steps)
         batches = EpochIterator(adapter, steps)
-        cbs = CallbackList(
-            callbacks,
-            model=self,
-            add_history=False,
-            add_progbar=verbose != 0,
-            verbose=verbose,
-            epochs=1,
-            steps=batches.num_batches,
-        )
+        cbs = _one_pass_callbacks(self, callbacks, verbose, batches)
         out = None
         if isinstance(adapter, ArrayAdapter):
             rows = adapter.num_samples
@@ -436,6 +420,22 @@ class Trainer:
         if not parts:
             raise ValueError("x yielded no batch to predict")
         return np.concatenate(parts)
+
+
+def _one_pass_callbacks(
+    model: Any, callbacks: Sequence[Any] | None, verbose: int, batches: EpochIterator
+) -> CallbackList:
+    """The callbacks of one pass over the data (evaluate, predict): no History, a
+    progress bar unless ``verbose`` is 0."""
+    return CallbackList(
+        callbacks,
+        model=model,
+        add_history=False,
+        add_progbar=verbose != 0,
+        verbose=verbose,
+        epochs=1,
+        steps=batches.num_batches,
+    )
 
 
 def _keywords(method: Callable[..., Any]) -> list[str]:
