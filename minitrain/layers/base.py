@@ -61,6 +61,20 @@ from ..grad_mode import is_grad_enabled
 __all__ = ["Layer"]
 
 
+def check_weight(where: str, target: np.ndarray, value: object) -> None:
+    """Refuse ``value`` unless it is an array of ``target``'s shape and dtype."""
+    if not isinstance(value, np.ndarray):
+        raise TypeError(
+            f"{where} must be a NumPy array of shape {target.shape} and dtype "
+            f"{target.dtype}, got {_checks.describe(value)}"
+        )
+    if value.shape != target.shape or value.dtype != target.dtype:
+        raise ValueError(
+            f"{where} must have shape {target.shape} and dtype {target.dtype}, "
+            f"got shape {value.shape} and dtype {value.dtype}"
+        )
+
+
 class Layer:
     """Base class: the three dicts, the training flag and the activation cache."""
 
@@ -161,16 +175,7 @@ class Layer:
                 f"got {len(weights)}"
             )
         for i, (name, target, value) in enumerate(zip(names, targets, weights, strict=True)):
-            if not isinstance(value, np.ndarray):
-                raise TypeError(
-                    f"weights[{i}] ({name}) must be a NumPy array of shape {target.shape} and "
-                    f"dtype {target.dtype}, got {_checks.describe(value)}"
-                )
-            if value.shape != target.shape or value.dtype != target.dtype:
-                raise ValueError(
-                    f"weights[{i}] ({name}) must have shape {target.shape} and dtype "
-                    f"{target.dtype}, got shape {value.shape} and dtype {value.dtype}"
-                )
+            check_weight(f"weights[{i}] ({name})", target, value)
         for target, value in zip(targets, weights, strict=True):
             np.copyto(target, value)
 

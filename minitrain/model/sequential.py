@@ -14,6 +14,7 @@ from ..layers import (
     Dropout,
     Layer,
 )
+from ..layers.base import check_weight
 from ..training import Trainer
 from .compiling import Compiling
 from .widths import _HOW_TO_BUILD, _common_dtype, _follow_widths, _input_width_of
@@ -297,18 +298,9 @@ class Sequential(Compiling, Trainer):
         k = 0
         for i, layer, current in expected:
             for target in current:
-                value = weights[k]
-                where = f"weights[{k}] (layers[{i}] {type(layer).__name__})"
-                if not isinstance(value, np.ndarray):
-                    raise TypeError(
-                        f"{where} must be a NumPy array of shape {target.shape} and dtype "
-                        f"{target.dtype}, got {_checks.describe(value)}"
-                    )
-                if value.shape != target.shape or value.dtype != target.dtype:
-                    raise ValueError(
-                        f"{where} must have shape {target.shape} and dtype {target.dtype}, "
-                        f"got shape {value.shape} and dtype {value.dtype}"
-                    )
+                check_weight(
+                    f"weights[{k}] (layers[{i}] {type(layer).__name__})", target, weights[k]
+                )
                 k += 1
         k = 0
         for _, layer, current in expected:
